@@ -1,0 +1,403 @@
+package dev.latchwork;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+import org.agrona.concurrent.IdleStrategy;
+
+/**
+ * The engine behind a set of cells: the queue of control blocks waiting for a drain, the
+ * dispatcher that drains them, the timer backend and the error handler. Share one per process (or
+ * per event-loop group); a cell costs no thread.
+ * <p>
+ * Thread safe. {@link #close()} is idempotent and callable from any thread, including a callback.
+ *
+ * <h2>Implementation notes</h2>
+ * Control blocks with work to do are offered to an intrusive MPSC {@link BlockQueue} by the
+ * publisher that moved them from IDLE to QUEUED (see {@link ControlBlock}). One consumer polls it:
+ * the dispatcher thread (modes DEFERRED and INLINE, the latter for the commands its callers could
+ * not apply themselves) or the user's thread through {@link #drain()} (HOST_DRIVEN). The
+ * dispatcher idles with an Agrona {@link IdleStrategy} fed the work count, so a busy runtime never
+ * parks. Counters are {@link LongAdder}s updated off the hot path (the only hot-path ones are BUSY
+ * answers and queue offers, both striped).
+ */
+public final class AsyncRuntime implements AutoCloseable {
+    private static final AtomicInteger RUNTIME_IDS = new AtomicInteger();
+    private static final VarHandle CLOSED;
+    private static final VarHandle CONSUMER;
+    /** Blocks drained per dispatcher loop before the idle strategy is consulted. */
+    private static final int DRAIN_LIMIT = 256;
+
+    static {
+        try {
+            final MethodHandles.Lookup l = MethodHandles.lookup();
+            CLOSED = l.findVarHandle(AsyncRuntime.class, "closed", boolean.class);
+            CONSUMER = l.findVarHandle(AsyncRuntime.class, "consumer", int.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final DispatchMode mode;
+    final ScheduledExecutorService scheduler;
+    private final boolean ownsScheduler;
+    final Executor workExecutor;
+    private final ExecutorService ownedWorkPool;
+    private final Consumer<Throwable> errorHandler;
+    private final boolean wakeOnCommand;
+    private final BlockQueue queue = new BlockQueue();
+    private final Thread dispatcher;
+    private final IdleStrategy idle;
+
+    private volatile boolean closed;
+    private volatile boolean terminated;
+    private volatile boolean dispatcherRunning = true;
+    /** 1 while a thread polls the queue. */
+    @SuppressWarnings("unused")
+    private volatile int consumer;
+
+    final LongAdder published = new LongAdder();
+    final LongAdder superseded = new LongAdder();
+    final LongAdder busy = new LongAdder();
+    final LongAdder drains = new LongAdder();
+    final LongAdder fired = new LongAdder();
+    final LongAdder workRuns = new LongAdder();
+    final LongAdder errors = new LongAdder();
+    final LongAdder live = new LongAdder();
+    final LongAdder armed = new LongAdder();
+    final LongAdder enqueued = new LongAdder();
+    final LongAdder dequeued = new LongAdder();
+    final LongAdder dropped = new LongAdder();
+    final AtomicInteger activeCallbacks = new AtomicInteger();
+
+    private AsyncRuntime(final Builder b) {
+        final int id = RUNTIME_IDS.incrementAndGet();
+        final ThreadFactory tf = b.threadFactory != null ? b.threadFactory : new NamedDaemonFactory("latchwork-" + id);
+        this.mode = b.mode;
+        this.errorHandler = b.errorHandler != null ? b.errorHandler : AsyncRuntime::defaultErrorHandler;
+        this.wakeOnCommand = b.wakeOnCommand;
+        if (b.scheduler != null) {
+            this.scheduler = b.scheduler;
+            this.ownsScheduler = false;
+        } else {
+            final ScheduledThreadPoolExecutor stpe = new ScheduledThreadPoolExecutor(1, tf);
+            stpe.setRemoveOnCancelPolicy(true);
+            stpe.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+            stpe.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
+            this.scheduler = stpe;
+            this.ownsScheduler = true;
+        }
+        if (b.workExecutor != null) {
+            this.workExecutor = b.workExecutor;
+            this.ownedWorkPool = null;
+        } else {
+            final ForkJoinPool pool = new ForkJoinPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
+                p -> {
+                    final java.util.concurrent.ForkJoinWorkerThread t =
+                        ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
+                    t.setDaemon(true);
+                    t.setName("latchwork-" + id + "-work-" + t.getPoolIndex());
+                    return t;
+                }, null, true);
+            this.workExecutor = pool;
+            this.ownedWorkPool = pool;
+        }
+        this.idle = (b.idle != null ? b.idle : AsyncIdle.backoff(100_000)).newStrategy();
+        if (mode == DispatchMode.HOST_DRIVEN) {
+            this.dispatcher = null;
+        } else {
+            this.dispatcher = tf.newThread(this::dispatchLoop);
+            this.dispatcher.start();
+        }
+    }
+
+    /** @return a runtime with the defaults (see {@link Builder}) */
+    public static AsyncRuntime create() {
+        return builder().build();
+    }
+
+    /** @return a builder with the defaults */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return true once {@link #close()} has been called */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** @return the dispatch mode this runtime was built with */
+    public DispatchMode dispatchMode() {
+        return mode;
+    }
+
+    /**
+     * Drains queued control blocks on the calling thread: the duty-cycle hook of
+     * {@link DispatchMode#HOST_DRIVEN} (like Agrona's {@code AgentInvoker.invoke()}). In the other
+     * modes the dispatcher thread owns the queue and this returns 0. Only one thread drains at a
+     * time; a concurrent call returns 0 at once. Allocation-free unless the backend must be called.
+     *
+     * @return the number of control blocks drained (0 when idle)
+     */
+    public int drain() {
+        if (mode != DispatchMode.HOST_DRIVEN || closed) {
+            return 0;
+        }
+        if (!CONSUMER.compareAndSet(this, 0, 1)) {
+            return 0;
+        }
+        try {
+            return pollAndDrain(DRAIN_LIMIT);
+        } finally {
+            CONSUMER.setVolatile(this, 0);
+        }
+    }
+
+    private int pollAndDrain(final int limit) {
+        int n = 0;
+        while (n < limit) {
+            final ControlBlock b = (ControlBlock) queue.poll();
+            if (b == null) {
+                break;
+            }
+            n++;
+            dequeued.increment();
+            ControlBlock.STATUS.setVolatile(b, ControlBlock.PROCESSING);
+            b.drainLoop();
+        }
+        return n;
+    }
+
+    private void dispatchLoop() {
+        final IdleStrategy idle = this.idle;
+        while (dispatcherRunning) {
+            int work = 0;
+            if (CONSUMER.compareAndSet(this, 0, 1)) {
+                try {
+                    work = pollAndDrain(DRAIN_LIMIT);
+                } catch (final Throwable t) {
+                    reportError(t);
+                } finally {
+                    CONSUMER.setVolatile(this, 0);
+                }
+            }
+            idle.idle(work);
+        }
+    }
+
+    /** Offers a block that just moved IDLE to QUEUED. Lock-free; unparks only if asked to. */
+    void enqueue(final ControlBlock b) {
+        if (closed) {
+            return; // the runtime is gone: the block stays QUEUED and inert
+        }
+        enqueued.increment();
+        queue.offer(b);
+        if (wakeOnCommand && dispatcher != null) {
+            LockSupport.unpark(dispatcher);
+        }
+    }
+
+    void callbackError(final Throwable t) {
+        reportError(t);
+    }
+
+    /** Counts and reports an error; never throws, whatever the handler does. */
+    void reportError(final Throwable t) {
+        errors.increment();
+        try {
+            errorHandler.accept(t);
+        } catch (final Throwable ignored) {
+            // an error handler that throws must not kill the dispatcher or a timer thread
+        }
+    }
+
+    private static void defaultErrorHandler(final Throwable t) {
+        System.err.println("latchwork: callback or backend error: " + t);
+        t.printStackTrace();
+    }
+
+    /** @return a snapshot of the counters (allocates) */
+    public AsyncStats stats() {
+        final long pending = Math.max(0, enqueued.sum() - dequeued.sum());
+        return new AsyncStats(published.sum(), superseded.sum(), busy.sum(), drains.sum(), fired.sum(),
+            workRuns.sum(), errors.sum(), live.sum(), armed.sum(), pending, dropped.sum());
+    }
+
+    /**
+     * Closes the runtime. Idempotent; callable from any thread, including a callback (it does not
+     * wait for the callback it is called from). When it returns, no callback is running (but the
+     * caller's own) and none will start; every cell answers {@link AsyncStatus#CLOSED}; owned
+     * executors are shut down (user-supplied ones are left alone); pending commands are dropped
+     * and counted. May block while other callbacks finish: not for hot paths.
+     */
+    @Override
+    public void close() {
+        final ControlBlock current = ControlBlock.CURRENT.get();
+        final int own = current != null && current.runtime == this ? 1 : 0;
+        if (!CLOSED.compareAndSet(this, false, true)) {
+            if (own == 0 && Thread.currentThread() != dispatcher) {
+                for (int i = 0; !terminated; i++) {
+                    ControlBlock.backoff(i);
+                }
+            }
+            return;
+        }
+        dispatcherRunning = false;
+        if (dispatcher != null && Thread.currentThread() != dispatcher) {
+            LockSupport.unpark(dispatcher);
+            boolean interrupted = false;
+            while (dispatcher.isAlive()) {
+                try {
+                    dispatcher.join();
+                } catch (final InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (CONSUMER.compareAndSet(this, 0, 1)) { // count what will never be applied
+            for (BlockQueue.Node n = queue.poll(); n != null; n = queue.poll()) {
+                final ControlBlock b = (ControlBlock) n;
+                dequeued.increment();
+                final long latest = ((long) ControlBlock.SEQ.getVolatile(b)) >>> 2;
+                final long last = b.consumed;
+                if (latest > last) {
+                    published.add(latest - last);
+                    dropped.add(latest - last);
+                }
+            }
+        }
+        if (ownsScheduler) {
+            scheduler.shutdownNow();
+        }
+        if (ownedWorkPool != null) {
+            ownedWorkPool.shutdownNow();
+        }
+        for (int i = 0; activeCallbacks.get() > own; i++) {
+            ControlBlock.backoff(i);
+        }
+        if (ownsScheduler && own == 0) {
+            try {
+                scheduler.awaitTermination(1, TimeUnit.MINUTES);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        terminated = true;
+    }
+
+    @Override
+    public String toString() {
+        return "AsyncRuntime[" + mode + (closed ? ", closed]" : "]");
+    }
+
+    private static final class NamedDaemonFactory implements ThreadFactory {
+        private final String prefix;
+        private final AtomicInteger n = new AtomicInteger();
+
+        NamedDaemonFactory(final String prefix) {
+            this.prefix = prefix;
+        }
+
+        @Override
+        public Thread newThread(final Runnable r) {
+            final Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }
+    }
+
+    /**
+     * Configures an {@link AsyncRuntime}. Defaults: {@link DispatchMode#DEFERRED}, one dispatcher
+     * thread idling with {@link AsyncIdle#backoff(long) backoff(100 µs)}, an owned single-thread
+     * {@link ScheduledThreadPoolExecutor} with remove-on-cancel as timer backend, daemon threads
+     * named {@code latchwork-N-M}, errors printed to {@code System.err}. Not thread safe.
+     */
+    public static final class Builder {
+        private DispatchMode mode = DispatchMode.DEFERRED;
+        private ScheduledExecutorService scheduler;
+        private AsyncIdle idle;
+        private boolean wakeOnCommand;
+        private Consumer<Throwable> errorHandler;
+        private ThreadFactory threadFactory;
+        private Executor workExecutor;
+
+        private Builder() {
+        }
+
+        /** @param mode where commands are applied; see {@link DispatchMode} */
+        public Builder dispatchMode(final DispatchMode mode) {
+            this.mode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /**
+         * Uses a caller-owned scheduler as the timer backend: it is not shut down by
+         * {@link AsyncRuntime#close()}. Prefer a {@link ScheduledThreadPoolExecutor} with
+         * remove-on-cancel, or cancelled wake-ups linger until their time.
+         */
+        public Builder timerScheduler(final ScheduledExecutorService scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /**
+         * Uses a caller-owned executor for work callbacks: it is not shut down by
+         * {@link AsyncRuntime#close()}. The default is an owned {@link ForkJoinPool} (async mode,
+         * max(2, cores) threads). Work callbacks that block for long should get an executor sized
+         * for blocking (a cached or fixed pool): blocking a ForkJoinPool worker outside
+         * {@link ForkJoinPool#managedBlock} does not add threads. Timers never run on it.
+         */
+        public Builder workExecutor(final Executor executor) {
+            this.workExecutor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /** @param idle how the dispatcher waits for work */
+        public Builder idle(final AsyncIdle idle) {
+            this.idle = Objects.requireNonNull(idle, "idle");
+            return this;
+        }
+
+        /**
+         * @param wake true to unpark the dispatcher whenever a block is queued (lower deferral
+         *             latency with a parking idle strategy; publishers then call
+         *             {@link LockSupport#unpark}, which the hot-path contract otherwise excludes)
+         */
+        public Builder wakeDispatcherOnCommand(final boolean wake) {
+            this.wakeOnCommand = wake;
+            return this;
+        }
+
+        /** @param handler receives callback exceptions and backend failures; must not block */
+        public Builder errorHandler(final Consumer<Throwable> handler) {
+            this.errorHandler = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /** @param factory makes the dispatcher and owned executor threads */
+        public Builder threadFactory(final ThreadFactory factory) {
+            this.threadFactory = Objects.requireNonNull(factory, "factory");
+            return this;
+        }
+
+        /** @return a started runtime */
+        public AsyncRuntime build() {
+            return new AsyncRuntime(this);
+        }
+    }
+}

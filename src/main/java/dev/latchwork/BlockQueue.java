@@ -1,0 +1,85 @@
+package dev.latchwork;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * An unbounded, intrusive, allocation-free multi-producer single-consumer queue of control
+ * blocks waiting for a drain (Vyukov's intrusive MPSC with a stub node, the JVM counterpart of
+ * the kernel's irq_work list).
+ * <p>
+ * <b>Not thread safe for consumers</b>: exactly one thread may {@link #poll()} at a time.
+ * Producers are wait-free: one {@code getAndSet} on the tail and one release store.
+ * <p>
+ * Implementation notes. The link lives in the node ({@link Node#next}), so a node can be in the
+ * queue at most once; the drain-status machine of {@link ControlBlock} guarantees that (only the
+ * idle to queued transition offers a block). A producer swaps itself in as the tail and then links
+ * the previous tail to itself; between the two steps the queue is momentarily "broken" and
+ * {@link #poll()} answers null although it is not empty. The producer finishes in a bounded number
+ * of steps, so the consumer simply retries on its next pass (the dispatcher never spins on it).
+ */
+final class BlockQueue {
+
+    /** A queue node. {@code next} is written by producers (release) and read by the consumer (acquire). */
+    abstract static class Node {
+        volatile Node next;
+    }
+
+    private static final class Stub extends Node {
+    }
+
+    private static final VarHandle TAIL;
+    private static final VarHandle NEXT;
+
+    static {
+        try {
+            final MethodHandles.Lookup l = MethodHandles.lookup();
+            TAIL = l.findVarHandle(BlockQueue.class, "tail", Node.class);
+            NEXT = l.findVarHandle(Node.class, "next", Node.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final Node stub = new Stub();
+    /** Consumer-owned. */
+    private Node head = stub;
+    /** Swapped by producers. */
+    @SuppressWarnings("unused")
+    private volatile Node tail = stub;
+
+    /** Appends {@code n}, which must not be in the queue. Wait-free, allocation-free. */
+    void offer(final Node n) {
+        NEXT.setOpaque(n, (Node) null);
+        final Node prev = (Node) TAIL.getAndSet(this, n); // full fence: publishes n.next = null first
+        NEXT.setRelease(prev, n);
+    }
+
+    /** @return the oldest node, or null if empty or a producer is between its two steps */
+    Node poll() {
+        Node h = head;
+        Node next = (Node) NEXT.getAcquire(h);
+        if (h == stub) {
+            if (next == null) {
+                return null;
+            }
+            head = next;
+            h = next;
+            next = (Node) NEXT.getAcquire(h);
+        }
+        if (next != null) {
+            head = next;
+            return h;
+        }
+        if (h != (Node) TAIL.getVolatile(this)) {
+            return null; // a producer swapped the tail but has not linked yet
+        }
+        offer(stub);
+        next = (Node) NEXT.getAcquire(h);
+        if (next != null) {
+            head = next;
+            return h;
+        }
+        return null;
+    }
+}

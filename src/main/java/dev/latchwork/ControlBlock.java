@@ -1,0 +1,466 @@
+package dev.latchwork;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A cell's control block (the kernel's {@code struct bpf_async_cb}): installed in its cell by CAS
+ * at {@code init}, detached by getAndSet at {@code close}, never re-published.
+ *
+ * <h2>Implementation notes</h2>
+ *
+ * <b>Refcount ({@link #state}).</b> The low 30 bits count references; bit 30 ({@link #DETACHED})
+ * says the cell let go of the block. The cell holds one reference from {@code init} until
+ * {@code close}, which atomically sets {@code DETACHED} and drops it in one {@code getAndAdd}.
+ * A drain pass and a callback invocation each take a reference with increment-if-not-zero for
+ * their duration. Zero is terminal: {@link #tryRetain()} never moves the count from zero, so once
+ * the count is zero nothing can arm the backend again. Whoever drops the last reference does not
+ * touch the backend itself (that could take the backend's locks on a hot path): it schedules a
+ * drain, and the drain, finding the count zero, cancels the backend one final time
+ * ({@link #onDead()}). Every arm happens while the arming drain holds a reference, so the final
+ * cancel is ordered after every arm: the kernel v6 start-versus-destroy window cannot open.
+ * Publishers do not take a reference: they only read the state and refuse with
+ * {@link AsyncStatus#DEAD} when it is detached or zero. A command published just before the death
+ * is simply never applied (the drain cannot retain a dead block).
+ *
+ * <p><b>Command latch ({@link #seq}, slots 0 and 1).</b> A seqcount latch with the single-writer
+ * flag folded into the sequence: {@code seq} advances by 4 per command, and its low two bits are
+ * the writer's phase. For command {@code k} (1-based):
+ * <pre>
+ *   seq = 4(k-1)   idle: both slots hold command k-1          readers read slot 0
+ *   CAS -> 4k-3    writer owns the latch, writes slot 0        readers read slot 1 (= k-1)
+ *   set  4k-2      slot 0 holds k, writer writes slot 1        readers read slot 0 (= k)
+ *   set  4k        idle: both slots hold k                     readers read slot 0
+ * </pre>
+ * A writer that finds the low bits non-zero, or loses the CAS, spins a bounded number of
+ * {@link Thread#onSpinWait()} and then answers {@link AsyncStatus#BUSY}. The CAS is a full fence,
+ * so slot 0's opaque writes cannot move above it; the store of {@code 4k-2} is a release (slot 0
+ * is complete before it) followed by a store-store fence (slot 1's writes cannot move above it);
+ * the store of {@code 4k} is volatile, because the writer next reads {@link #drainStatus} and the
+ * drain-status handshake is a Dekker pattern that needs store-load ordering. Slots are accessed
+ * with opaque mode so a long is never torn. A reader reads {@code seq}, picks the stable slot,
+ * copies it, issues a load-load fence and re-reads {@code seq}; if it changed it retries (a writer
+ * made progress, so this is lock-free). The command number comes from the sequence itself, so a
+ * reader that sampled {@code 4k-3} reads command {@code k-1} <i>with its number</i> {@code k-1}.
+ *
+ * <p><b>Claiming (no re-run, kernel v6 pitfall a).</b> {@link #consumed} is the number of the last
+ * command applied. A drain claims a snapshot only if its number is greater, by CAS from the value
+ * it read. A stale slot (the previous command, already consumed) has a number that is not greater
+ * and is ignored, so a consumed command is never applied twice. Commands between the last claimed
+ * and the claimed one were superseded (last command wins) and are counted as such.
+ *
+ * <p><b>Drain status ({@link #drainStatus}),</b> after Caffeine's drain-status machine:
+ * <pre>
+ *   IDLE --publish/request--> QUEUED            (only this transition offers the block to the queue)
+ *   QUEUED --dispatcher polls--> PROCESSING
+ *   PROCESSING --publish/request--> PROCESSING_AGAIN
+ *   PROCESSING --pass done, CAS--> IDLE
+ *   PROCESSING_AGAIN --pass done--> PROCESSING (another pass) or QUEUED (re-offered, for fairness)
+ *   IDLE --INLINE caller CAS--> PROCESSING      (the caller drains itself)
+ * </pre>
+ * A block is therefore in the queue at most once and drained by one thread at a time. A publisher
+ * writes the latch (volatile) and then reads the status; a drainer writes {@code PROCESSING}
+ * (volatile) and then reads the latch. By sequential consistency one of them sees the other: either
+ * the pass reads the new command, or the publisher moves the status to {@code PROCESSING_AGAIN} and
+ * forces another pass. No drain is lost.
+ */
+abstract class ControlBlock extends BlockQueue.Node {
+    static final int OP_NONE = 0;
+    /** Timer: arm at (drain's now + arg). Work: queue one run. */
+    static final int OP_START = 1;
+    /** Timer: arm at the absolute deadline arg. */
+    static final int OP_START_AT = 2;
+    static final int OP_CANCEL = 3;
+
+    static final int DETACHED = 1 << 30;
+    static final int COUNT_MASK = DETACHED - 1;
+
+    static final int IDLE = 0;
+    static final int QUEUED = 1;
+    static final int PROCESSING = 2;
+    static final int PROCESSING_AGAIN = 3;
+
+    /** Bounded spin before a publisher answers BUSY. */
+    static final int PUBLISH_SPINS = 64;
+    /** Passes an INLINE caller or the dispatcher gives one block before re-queueing it. */
+    static final int MAX_PASSES = 8;
+
+    /** The block whose callback the current thread is running (kernel's per-CPU hrtimer_running). */
+    static final ThreadLocal<ControlBlock> CURRENT = new ThreadLocal<>();
+
+    static final VarHandle STATE;
+    static final VarHandle SEQ;
+    static final VarHandle OP0;
+    static final VarHandle OP1;
+    static final VarHandle ARG0;
+    static final VarHandle ARG1;
+    static final VarHandle CONSUMED;
+    static final VarHandle STATUS;
+    static final VarHandle CALLBACK;
+    static final VarHandle RUNNING;
+    static final VarHandle CANCELLING;
+
+    static {
+        try {
+            final MethodHandles.Lookup l = MethodHandles.lookup();
+            STATE = l.findVarHandle(ControlBlock.class, "state", int.class);
+            SEQ = l.findVarHandle(ControlBlock.class, "seq", long.class);
+            OP0 = l.findVarHandle(ControlBlock.class, "op0", int.class);
+            OP1 = l.findVarHandle(ControlBlock.class, "op1", int.class);
+            ARG0 = l.findVarHandle(ControlBlock.class, "arg0", long.class);
+            ARG1 = l.findVarHandle(ControlBlock.class, "arg1", long.class);
+            CONSUMED = l.findVarHandle(ControlBlock.class, "consumed", long.class);
+            STATUS = l.findVarHandle(ControlBlock.class, "drainStatus", int.class);
+            CALLBACK = l.findVarHandle(ControlBlock.class, "callback", Object.class);
+            RUNNING = l.findVarHandle(ControlBlock.class, "running", int.class);
+            CANCELLING = l.findVarHandle(ControlBlock.class, "cancelling", int.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final AsyncRuntime runtime;
+    final Object owner;
+    final AsyncCell cell;
+
+    volatile Object callback;
+    volatile int state = 1;
+    volatile long seq;
+    int op0;
+    int op1;
+    long arg0;
+    long arg1;
+    volatile long consumed;
+    volatile int drainStatus;
+    /** Callbacks of this block running now. */
+    volatile int running;
+    /** Sync cancels from other callbacks waiting on this block (kernel's {@code cancelling}). */
+    volatile int cancelling;
+    /** Drain-owned: onDead ran. */
+    boolean finalized;
+
+    ControlBlock(final AsyncRuntime runtime, final Object owner, final AsyncCell cell) {
+        this.runtime = runtime;
+        this.owner = owner;
+        this.cell = cell;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // refcount
+
+    final boolean tryRetain() {
+        for (;;) {
+            final int s = state;
+            if ((s & COUNT_MASK) == 0) {
+                return false;
+            }
+            if (STATE.weakCompareAndSet(this, s, s + 1)) {
+                return true;
+            }
+        }
+    }
+
+    final void release() {
+        final int s = (int) STATE.getAndAdd(this, -1) - 1;
+        if ((s & COUNT_MASK) == 0) {
+            scheduleDrain(); // the drain finds the count zero and cancels the backend once more
+        }
+    }
+
+    final boolean isDeadOrDetached() {
+        final int s = state;
+        return (s & DETACHED) != 0 || (s & COUNT_MASK) == 0;
+    }
+
+    /** The cell's close: clear the callback, mark detached and drop the cell's reference at once. */
+    final void detach() {
+        CALLBACK.setVolatile(this, null);
+        STATE.getAndAdd(this, DETACHED - 1);
+        requestDrain(); // cancels the backend now; the last release cancels again
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // publishing (hot path)
+
+    /**
+     * Publishes a command. Lock-free, allocation-free, no exception; bounded spin before BUSY.
+     *
+     * @param needsCallback true for starts (answer NO_CALLBACK when there is none)
+     */
+    final int publish(final int op, final long arg, final boolean needsCallback) {
+        if (isDeadOrDetached()) {
+            return AsyncStatus.DEAD;
+        }
+        if (needsCallback && callback == null) {
+            return AsyncStatus.NO_CALLBACK;
+        }
+        long s = (long) SEQ.getOpaque(this);
+        for (int spins = 0; ; spins++) {
+            if ((s & 3) == 0 && SEQ.compareAndSet(this, s, s + 1)) {
+                break;
+            }
+            if (spins >= PUBLISH_SPINS) {
+                runtime.busy.increment();
+                return AsyncStatus.BUSY;
+            }
+            Thread.onSpinWait();
+            s = (long) SEQ.getOpaque(this);
+        }
+        write(s, op, arg);
+        afterPublish();
+        return AsyncStatus.OK;
+    }
+
+    /** Writes both slots of the latch; the caller owns it at sequence {@code s + 1}. */
+    private void write(final long s, final int op, final long arg) {
+        OP0.setOpaque(this, op);
+        ARG0.setOpaque(this, arg);
+        SEQ.setRelease(this, s + 2);
+        VarHandle.storeStoreFence();
+        OP1.setOpaque(this, op);
+        ARG1.setOpaque(this, arg);
+        SEQ.setVolatile(this, s + 4);
+    }
+
+    /**
+     * Publishes a cancel for a synchronous canceller: never answers BUSY (it may wait).
+     *
+     * @return true if the cell was armed or had a start published and not yet applied
+     */
+    final boolean publishCancelBlocking() {
+        for (int i = 0; ; i++) {
+            if (isDeadOrDetached()) {
+                return false;
+            }
+            final long s = (long) SEQ.getOpaque(this);
+            if ((s & 3) == 0 && SEQ.compareAndSet(this, s, s + 1)) {
+                final int prevOp = (int) OP0.getOpaque(this);
+                final boolean unappliedStart = prevOp != OP_CANCEL && prevOp != OP_NONE && (s >>> 2) > consumed;
+                final boolean pending = unappliedStart || isPendingOnBackend();
+                write(s, OP_CANCEL, 0);
+                afterPublish();
+                return pending;
+            }
+            backoff(i);
+        }
+    }
+
+    static void backoff(final int i) {
+        if (i < 128) {
+            Thread.onSpinWait();
+        } else if (i < 256) {
+            Thread.yield();
+        } else {
+            LockSupport.parkNanos(20_000);
+        }
+    }
+
+    /** @return true if a published command has not been applied yet (or is being written) */
+    final boolean commandPending() {
+        final long s = (long) SEQ.getVolatile(this);
+        return (s & 3) != 0 || (s >>> 2) != consumed;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // drain status
+
+    /** After a publish (or any request): apply here (INLINE) or make sure a drain is scheduled. */
+    final void afterPublish() {
+        if (runtime.mode == DispatchMode.INLINE && STATUS.compareAndSet(this, IDLE, PROCESSING)) {
+            drainLoop();
+            return;
+        }
+        scheduleDrain();
+    }
+
+    final void requestDrain() {
+        afterPublish();
+    }
+
+    /** Makes sure a drain pass will run after this call. Lock-free, allocation-free. */
+    final void scheduleDrain() {
+        for (;;) {
+            final int st = drainStatus;
+            if (st == IDLE) {
+                if (STATUS.compareAndSet(this, IDLE, QUEUED)) {
+                    runtime.enqueue(this);
+                    return;
+                }
+            } else if (st == PROCESSING) {
+                if (STATUS.compareAndSet(this, PROCESSING, PROCESSING_AGAIN)) {
+                    return;
+                }
+            } else {
+                return; // QUEUED or PROCESSING_AGAIN: a pass that reads our command is still to come
+            }
+        }
+    }
+
+    /** Runs passes until the status goes back to IDLE. The caller moved the status to PROCESSING. */
+    final void drainLoop() {
+        for (int pass = 1; ; pass++) {
+            try {
+                drainOnce();
+            } catch (final Throwable t) {
+                runtime.reportError(t);
+            }
+            if (STATUS.compareAndSet(this, PROCESSING, IDLE)) {
+                return;
+            }
+            if (pass >= MAX_PASSES) {
+                STATUS.setVolatile(this, QUEUED);
+                runtime.enqueue(this);
+                return;
+            }
+            STATUS.setVolatile(this, PROCESSING);
+        }
+    }
+
+    /** One drain pass: claim the newest command, apply it, settle the backend. */
+    private void drainOnce() {
+        runtime.drains.increment();
+        if (!tryRetain()) {
+            if (!finalized) {
+                finalized = true;
+                onDead();
+            }
+            return;
+        }
+        try {
+            final long s0 = (long) SEQ.getVolatile(this);
+            long s = s0;
+            int op;
+            long arg;
+            long num;
+            for (int i = 0; ; i++) {
+                if ((s & 3) == 1) {
+                    op = (int) OP1.getOpaque(this);
+                    arg = (long) ARG1.getOpaque(this);
+                    num = s >>> 2;
+                } else {
+                    op = (int) OP0.getOpaque(this);
+                    arg = (long) ARG0.getOpaque(this);
+                    num = (s + 3) >>> 2;
+                }
+                VarHandle.loadLoadFence();
+                final long again = (long) SEQ.getOpaque(this);
+                if (again == s) {
+                    break;
+                }
+                s = again;
+                if (i > 16) {
+                    Thread.onSpinWait();
+                }
+            }
+            final long last = consumed;
+            final boolean detachedNow = (state & DETACHED) != 0 || runtime.isClosed();
+            if (num > last && CONSUMED.compareAndSet(this, last, num)) {
+                runtime.published.add(num - last);
+                if (num - last > 1) {
+                    runtime.superseded.add(num - last - 1);
+                }
+                if (!detachedNow) {
+                    apply(op, arg);
+                }
+            }
+            if (detachedNow) {
+                cancelBackend();
+            } else {
+                settle();
+            }
+        } finally {
+            release();
+        }
+    }
+
+    /** Called once, by a drain, when the refcount is zero: the final cancel. */
+    private void onDead() {
+        cancelBackend();
+        final long s = (long) SEQ.getVolatile(this);
+        final long latest = s >>> 2;
+        final long last = consumed;
+        if (latest > last) {
+            runtime.published.add(latest - last);
+            runtime.dropped.add(latest - last);
+            CONSUMED.setVolatile(this, latest);
+        }
+        runtime.live.decrement();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // backend (drain-exclusive)
+
+    /** Applies a claimed command. Drain-exclusive. */
+    abstract void apply(int op, long arg);
+
+    /** After a pass: make the backend match the applied state. Drain-exclusive. */
+    abstract void settle();
+
+    /** Disarms the backend, idempotently. Drain-exclusive. */
+    abstract void cancelBackend();
+
+    /** @return true if the backend is armed / the run is queued (racy read) */
+    abstract boolean isPendingOnBackend();
+
+    // ------------------------------------------------------------------------------------------
+    // callbacks
+
+    /** Marks a callback as running on this thread; returns the previous marker. */
+    final ControlBlock enterCallback() {
+        RUNNING.getAndAdd(this, 1);
+        runtime.activeCallbacks.incrementAndGet();
+        final ControlBlock prev = CURRENT.get();
+        CURRENT.set(this);
+        return prev;
+    }
+
+    final void exitCallback(final ControlBlock prev) {
+        CURRENT.set(prev);
+        runtime.activeCallbacks.decrementAndGet();
+        RUNNING.getAndAdd(this, -1);
+    }
+
+    /** A callback must not start once the cell let go or the runtime closed. */
+    final boolean mayInvoke() {
+        return (state & DETACHED) == 0 && !runtime.isClosed();
+    }
+
+    /**
+     * Synchronous cancel (kernel {@code bpf_timer_cancel}): clear the callback, publish a cancel,
+     * wait for running callbacks. DEADLOCK from its own callback and for mutual cancels.
+     */
+    final int cancelSync() {
+        final ControlBlock cur = CURRENT.get();
+        if (cur == this) {
+            return AsyncStatus.DEADLOCK;
+        }
+        if (cur != null) {
+            CANCELLING.getAndAdd(this, 1);
+            if (cur.cancelling != 0) {
+                CANCELLING.getAndAdd(this, -1);
+                return AsyncStatus.DEADLOCK;
+            }
+        }
+        try {
+            CALLBACK.setVolatile(this, null);
+            final boolean pending = publishCancelBlocking();
+            for (int i = 0; running != 0; i++) {
+                backoff(i);
+            }
+            return pending ? AsyncStatus.WAS_PENDING : AsyncStatus.OK;
+        } finally {
+            if (cur != null) {
+                CANCELLING.getAndAdd(this, -1);
+            }
+        }
+    }
+
+    /** Replaces the callback; a callback set on a detached block is cleared again. */
+    final void setCallback(final Object cb) {
+        CALLBACK.setVolatile(this, cb);
+        if ((state & DETACHED) != 0) {
+            CALLBACK.compareAndSet(this, cb, null);
+        }
+    }
+}

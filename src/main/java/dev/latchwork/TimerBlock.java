@@ -1,0 +1,194 @@
+package dev.latchwork;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A timer's control block on a {@link java.util.concurrent.ScheduledExecutorService} backend.
+ *
+ * <h2>Implementation notes</h2>
+ *
+ * Two fields carry the backend state. {@link #target} is the deadline the cell should fire at
+ * ({@link #NEVER} = disarmed); only the drain sets it, and a firing wake-up consumes it by CAS to
+ * {@code NEVER}, so one arm fires at most once. {@link #wake} is the wake-up currently scheduled
+ * on the executor (or null). The drain keeps a wake-up that is due no later than the target
+ * (Jetty's {@code CyclicTimeout} trick): re-arming an idle timeout to a later deadline touches
+ * nothing but {@code target}; the early wake-up finds {@code target} in the future and asks the
+ * drain for a new one. A cancel only sets {@code target}; the stale wake-up fires and finds
+ * nothing to do (so arm/cancel cycles never touch the executor), and dies with the block.
+ *
+ * <p>A wake-up proceeds only if it is still the current one ({@code CAS wake: this -> null});
+ * stale wake-ups return. The drain writes {@code target} and then reads {@code wake}; a wake-up
+ * clears {@code wake} and then reads {@code target}. Both are volatile, so at least one sees the
+ * other: either the drain sees no wake-up and schedules one, or the wake-up sees the new target.
+ *
+ * <p>A wake-up fires only when no command is in flight (the drain status is IDLE and every
+ * published command was applied): a pending start or cancel supersedes the current arm, so the
+ * wake-up hands over to the drain instead ("last command wins" even against an expiry that is due
+ * while the re-arm is still in the latch). The drain's {@code settle} then schedules an immediate
+ * wake-up if the (new) target is already due.
+ */
+final class TimerBlock extends ControlBlock {
+    static final long NEVER = Long.MAX_VALUE;
+
+    private static final VarHandle TARGET;
+    private static final VarHandle WAKE;
+
+    static {
+        try {
+            final MethodHandles.Lookup l = MethodHandles.lookup();
+            TARGET = l.findVarHandle(TimerBlock.class, "target", long.class);
+            WAKE = l.findVarHandle(TimerBlock.class, "wake", Wake.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final TimerClock clock;
+    volatile long target = NEVER;
+    volatile Wake wake;
+
+    TimerBlock(final AsyncRuntime runtime, final Object owner, final AsyncCell cell, final TimerClock clock) {
+        super(runtime, owner, cell);
+        this.clock = clock;
+    }
+
+    /** One scheduled wake-up. Allocated by the drain only when the executor must be called. */
+    static final class Wake implements Runnable {
+        final TimerBlock block;
+        final long at;
+        ScheduledFuture<?> future;
+
+        Wake(final TimerBlock block, final long at) {
+            this.block = block;
+            this.at = at;
+        }
+
+        @Override
+        public void run() {
+            if (WAKE.compareAndSet(block, this, null)) {
+                block.onWake();
+            }
+        }
+    }
+
+    @Override
+    void apply(final int op, final long arg) {
+        switch (op) {
+            case OP_START: {
+                final long now = clock.nowCeiling();
+                final long d = now + arg;
+                setTarget(d < now ? NEVER : d); // saturate: overflow means never
+                break;
+            }
+            case OP_START_AT:
+                setTarget(arg);
+                break;
+            case OP_CANCEL:
+                setTarget(NEVER);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void setTarget(final long d) {
+        final long old = (long) TARGET.getAndSet(this, d);
+        if (old == NEVER && d != NEVER) {
+            runtime.armed.increment();
+        } else if (old != NEVER && d == NEVER) {
+            runtime.armed.decrement();
+        }
+    }
+
+    @Override
+    void settle() {
+        final long t = target;
+        if (t == NEVER) {
+            return; // a stale wake-up, if any, fires and finds nothing
+        }
+        final Wake w = wake;
+        if (w != null && w.at <= t) {
+            return; // the pending wake-up comes first and re-checks
+        }
+        if (w != null && WAKE.compareAndSet(this, w, null) && w.future != null) {
+            w.future.cancel(false);
+        }
+        final long delay = Math.max(0, t - clock.now());
+        final Wake fresh = new Wake(this, t);
+        WAKE.setVolatile(this, fresh); // before scheduling: the wake-up may run at once
+        try {
+            fresh.future = runtime.scheduler.schedule(fresh, delay, TimeUnit.NANOSECONDS);
+        } catch (final RejectedExecutionException e) {
+            WAKE.compareAndSet(this, fresh, null);
+            runtime.reportError(e);
+        }
+    }
+
+    @Override
+    void cancelBackend() {
+        final long old = (long) TARGET.getAndSet(this, NEVER);
+        if (old != NEVER) {
+            runtime.armed.decrement();
+        }
+        final Wake w = (Wake) WAKE.getAndSet(this, null);
+        if (w != null && w.future != null) {
+            w.future.cancel(false);
+        }
+    }
+
+    @Override
+    boolean isPendingOnBackend() {
+        return target != NEVER;
+    }
+
+    /** The current wake-up ran. Runs on the scheduler's thread. */
+    void onWake() {
+        if (!mayInvoke() || (state & COUNT_MASK) == 0) {
+            return;
+        }
+        final long t = target;
+        if (t == NEVER) {
+            return;
+        }
+        if (t > clock.now()) {
+            requestDrain(); // re-armed later (or the wall clock stepped back): schedule anew
+            return;
+        }
+        if (drainStatus != IDLE || commandPending()) {
+            requestDrain(); // a newer command supersedes this arm; the drain decides
+            return;
+        }
+        if (!TARGET.compareAndSet(this, t, NEVER)) {
+            return; // the drain changed the target; it settles the backend itself
+        }
+        runtime.armed.decrement();
+        invoke();
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void invoke() {
+        if (!tryRetain()) {
+            return;
+        }
+        final ControlBlock prev = enterCallback();
+        try {
+            final Object cb = callback;
+            if (cb == null || !mayInvoke()) {
+                return;
+            }
+            runtime.fired.increment();
+            try {
+                ((TimerCallback) cb).onTimer(owner, (AsyncTimer) cell);
+            } catch (final Throwable t) {
+                runtime.callbackError(t);
+            }
+        } finally {
+            exitCallback(prev);
+            release();
+        }
+    }
+}

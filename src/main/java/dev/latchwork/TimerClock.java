@@ -1,0 +1,44 @@
+package dev.latchwork;
+
+/**
+ * The clock a timer's deadlines are expressed on.
+ * <p>
+ * The kernel's {@code CLOCK_BOOTTIME} has no JVM counterpart (the JDK exposes no clock that
+ * keeps counting through suspend), so it is not offered; use {@link #MONOTONIC}.
+ */
+public enum TimerClock {
+    /** {@link System#nanoTime()} scale. Never steps. Nanosecond resolution. */
+    MONOTONIC {
+        @Override
+        long now() {
+            return System.nanoTime();
+        }
+
+        @Override
+        long nowCeiling() {
+            return System.nanoTime();
+        }
+    },
+    /**
+     * Epoch nanoseconds (wall clock). A wall-clock step is honoured: a callback never runs before
+     * its deadline on the wall clock (a backward step delays it). Read with millisecond resolution
+     * without allocating, so callbacks may run up to one millisecond later than on MONOTONIC.
+     */
+    REALTIME {
+        @Override
+        long now() {
+            return System.currentTimeMillis() * 1_000_000L; // floor: never claims a deadline early
+        }
+
+        @Override
+        long nowCeiling() {
+            return (System.currentTimeMillis() + 1) * 1_000_000L; // ceiling: relative deadlines never early
+        }
+    };
+
+    /** A lower bound of the current time on this clock, in nanoseconds. */
+    abstract long now();
+
+    /** An upper bound of the current time on this clock, for computing relative deadlines. */
+    abstract long nowCeiling();
+}
