@@ -281,11 +281,14 @@ public final class AsyncRuntime implements AutoCloseable {
                 }
             }
         }
+        // shutdown(), not shutdownNow(): never interrupt a running callback (it may be the caller).
+        // Delayed wake-ups are dropped (policy set at construction); queued work runs find the
+        // runtime closed and invoke nothing.
         if (ownsScheduler) {
-            scheduler.shutdownNow();
+            scheduler.shutdown();
         }
         if (ownedWorkPool != null) {
-            ownedWorkPool.shutdownNow();
+            ownedWorkPool.shutdown();
         }
         for (int i = 0; activeCallbacks.get() > own; i++) {
             ControlBlock.backoff(i);

@@ -45,10 +45,13 @@ import java.util.concurrent.locks.LockSupport;
  * reader that sampled {@code 4k-3} reads command {@code k-1} <i>with its number</i> {@code k-1}.
  *
  * <p><b>Claiming (no re-run, kernel v6 pitfall a).</b> {@link #consumed} is the number of the last
- * command applied. A drain claims a snapshot only if its number is greater, by CAS from the value
- * it read. A stale slot (the previous command, already consumed) has a number that is not greater
- * and is ignored, so a consumed command is never applied twice. Commands between the last claimed
- * and the claimed one were superseded (last command wins) and are counted as such.
+ * command applied. A drain pass applies a snapshot only if its number is greater, then advances
+ * {@code consumed} to it (by CAS from the value it read; passes are exclusive, so the CAS cannot
+ * fail and only asserts that). A stale slot (the previous command, already consumed) has a number
+ * that is not greater and is ignored, so a consumed command is never applied twice. The number is
+ * published after the effect so that whoever reads the new number also sees the effect (the sync
+ * cancel's WAS_PENDING relies on it). Commands between the last consumed and the applied one were
+ * superseded (last command wins) and are counted as such.
  *
  * <p><b>Drain status ({@link #drainStatus}),</b> after Caffeine's drain-status machine:
  * <pre>
@@ -355,13 +358,18 @@ abstract class ControlBlock extends BlockQueue.Node {
             }
             final long last = consumed;
             final boolean detachedNow = (state & DETACHED) != 0 || runtime.isClosed();
-            if (num > last && CONSUMED.compareAndSet(this, last, num)) {
-                runtime.published.add(num - last);
-                if (num - last > 1) {
-                    runtime.superseded.add(num - last - 1);
-                }
+            if (num > last) {
+                // Apply, then publish the claim. Passes are exclusive (drain status), so nobody
+                // else can claim in between; the CAS only asserts that. Publishing the number
+                // after the effect lets a sync canceller that sees the number also see the effect.
                 if (!detachedNow) {
                     apply(op, arg);
+                }
+                if (CONSUMED.compareAndSet(this, last, num)) {
+                    runtime.published.add(num - last);
+                    if (num - last > 1) {
+                        runtime.superseded.add(num - last - 1);
+                    }
                 }
             }
             if (detachedNow) {
