@@ -57,6 +57,7 @@ public final class AsyncRuntime implements AutoCloseable {
     private final ExecutorService ownedWorkPool;
     private final Consumer<Throwable> errorHandler;
     private final boolean wakeOnCommand;
+    private final long closeTimeoutNanos;
     private final BlockQueue queue = new BlockQueue();
     private final Thread dispatcher;
     private final IdleStrategy idle;
@@ -88,6 +89,7 @@ public final class AsyncRuntime implements AutoCloseable {
         this.mode = b.mode;
         this.errorHandler = b.errorHandler != null ? b.errorHandler : AsyncRuntime::defaultErrorHandler;
         this.wakeOnCommand = b.wakeOnCommand;
+        this.closeTimeoutNanos = b.closeTimeoutNanos;
         if (b.scheduler != null) {
             this.scheduler = b.scheduler;
             this.ownsScheduler = false;
@@ -193,6 +195,11 @@ public final class AsyncRuntime implements AutoCloseable {
                     CONSUMER.setVolatile(this, 0);
                 }
             }
+            if (Thread.interrupted()) {
+                // Only close() stops the dispatcher (by flag). A stray interrupt would make every
+                // park return at once and burn a core: clear it, and count and report it.
+                reportError(new InterruptedException("latchwork dispatcher interrupted; ignored"));
+            }
             idle.idle(work);
         }
     }
@@ -240,7 +247,9 @@ public final class AsyncRuntime implements AutoCloseable {
      * wait for the callback it is called from). When it returns, no callback is running (but the
      * caller's own) and none will start; every cell answers {@link AsyncStatus#CLOSED}; owned
      * executors are shut down (user-supplied ones are left alone); pending commands are dropped
-     * and counted. May block while other callbacks finish: not for hot paths.
+     * and counted. May block while other callbacks finish, for at most the close timeout
+     * ({@link Builder#closeTimeout}, 30 s by default): a callback that never returns is reported to
+     * the error handler and close returns anyway. Not for hot paths.
      */
     @Override
     public void close() {
@@ -290,15 +299,14 @@ public final class AsyncRuntime implements AutoCloseable {
         if (ownedWorkPool != null) {
             ownedWorkPool.shutdown();
         }
+        final long deadline = System.nanoTime() + closeTimeoutNanos;
         for (int i = 0; activeCallbacks.get() > own; i++) {
-            ControlBlock.backoff(i);
-        }
-        if (ownsScheduler && own == 0) {
-            try {
-                scheduler.awaitTermination(1, TimeUnit.MINUTES);
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
+            if (System.nanoTime() - deadline > 0) {
+                reportError(new IllegalStateException("latchwork: " + (activeCallbacks.get() - own)
+                    + " callback(s) still running " + closeTimeoutNanos / 1_000_000 + " ms after close; not waiting longer"));
+                break;
             }
+            ControlBlock.backoff(i);
         }
         terminated = true;
     }
@@ -338,6 +346,7 @@ public final class AsyncRuntime implements AutoCloseable {
         private Consumer<Throwable> errorHandler;
         private ThreadFactory threadFactory;
         private Executor workExecutor;
+        private long closeTimeoutNanos = TimeUnit.SECONDS.toNanos(30);
 
         private Builder() {
         }
@@ -367,6 +376,21 @@ public final class AsyncRuntime implements AutoCloseable {
          */
         public Builder workExecutor(final Executor executor) {
             this.workExecutor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /**
+         * Bounds how long {@link AsyncRuntime#close()} waits for running callbacks (default 30 s).
+         * A callback still running then is reported to the error handler and close returns.
+         *
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder closeTimeout(final long timeout, final TimeUnit unit) {
+            Objects.requireNonNull(unit, "unit");
+            if (timeout < 0) {
+                throw new IllegalArgumentException("timeout must be >= 0, got " + timeout);
+            }
+            this.closeTimeoutNanos = unit.toNanos(timeout);
             return this;
         }
 
