@@ -2,6 +2,7 @@ package dev.latchwork;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.WeakReference;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * (Jetty's {@code CyclicTimeout} trick): re-arming an idle timeout to a later deadline touches
  * nothing but {@code target}; the early wake-up finds {@code target} in the future and asks the
  * drain for a new one. A cancel only sets {@code target}; the stale wake-up fires and finds
- * nothing to do (so arm/cancel cycles never touch the executor), and dies with the block.
+ * nothing to do (so arm/cancel cycles never touch the executor). A stale wake-up holds its block
+ * only weakly, so it pins no owner; close cancels it on the executor at once.
  *
  * <p>A wake-up proceeds only if it is still the current one ({@code CAS wake: this -> null});
  * stale wake-ups return. The drain writes {@code target} and then reads {@code wake}; a wake-up
@@ -56,20 +58,31 @@ final class TimerBlock extends ControlBlock {
         this.clock = clock;
     }
 
-    /** One scheduled wake-up. Allocated by the drain only when the executor must be called. */
-    static final class Wake implements Runnable {
-        final TimerBlock block;
+    /**
+     * One scheduled wake-up. Allocated by the drain only when the executor must be called.
+     * <p>
+     * It reaches its block weakly, plus strongly through {@link #strong} while the timer is armed.
+     * The drain drops the strong link when the timer is cancelled (the stale wake-up stays on the
+     * executor until its time, see the class notes), so an owner dropped after a cancel is not
+     * kept alive by the executor's queue; an armed timer keeps its owner alive until it fires, as
+     * every JDK scheduler does.
+     */
+    static final class Wake extends WeakReference<TimerBlock> implements Runnable {
         final long at;
+        /** Drain-owned: the block while its timer is armed, else null. */
+        TimerBlock strong;
         ScheduledFuture<?> future;
 
         Wake(final TimerBlock block, final long at) {
-            this.block = block;
+            super(block);
+            this.strong = block;
             this.at = at;
         }
 
         @Override
         public void run() {
-            if (WAKE.compareAndSet(block, this, null)) {
+            final TimerBlock block = get();
+            if (block != null && WAKE.compareAndSet(block, this, null)) {
                 block.onWake();
             }
         }
@@ -107,12 +120,16 @@ final class TimerBlock extends ControlBlock {
     @Override
     void settle() {
         final long t = target;
-        if (t == NEVER) {
-            return; // a stale wake-up, if any, fires and finds nothing
-        }
         final Wake w = wake;
+        if (t == NEVER) {
+            if (w != null) {
+                w.strong = null; // a stale wake-up fires and finds nothing; it must not pin the owner
+            }
+            return;
+        }
         if (w != null && w.at <= t) {
-            return; // the pending wake-up comes first and re-checks
+            w.strong = this; // the pending wake-up comes first and re-checks
+            return;
         }
         if (w != null && WAKE.compareAndSet(this, w, null) && w.future != null) {
             w.future.cancel(false);
