@@ -293,9 +293,15 @@ class TimerStatusTest {
     void cancelWasPendingWhenArmedEvenRightAfterStart(final DispatchMode mode) throws Exception {
         try (Modes.Harness h = Modes.open(mode)) {
             final AsyncTimer<Object> t = ready(h.rt, NOOP);
-            for (int i = 0; i < 500; i++) {
+            // Long enough (bounded by time) to land the cancel while a drain applies the start,
+            // between its claim and its apply: that window once answered OK.
+            final long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(400);
+            for (int i = 0; i < 200_000 && (i < 500 || System.nanoTime() - end < 0); i++) {
                 assertStatus(OK, t.setCallback(NOOP));
                 assertStatus(OK, t.start(LONG_DELAY));
+                for (int spin = i & 63; spin > 0; spin--) {
+                    Thread.onSpinWait();
+                }
                 assertStatus(WAS_PENDING, t.cancel(), "start then cancel at once, iteration " + i);
             }
             // armed and applied

@@ -142,9 +142,14 @@ class WorkStatusTest {
             assertStatus(OK, w.init(h.rt, new Object()));
             assertStatus(OK, w.cancel(), "nothing queued");
             assertStatus(OK, w.setCallback((o, x) -> runs.incrementAndGet()));
-            for (int i = 0; i < 300; i++) {
+            // time-bounded, to land cancels between a drain's claim and apply of the start
+            final long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+            for (int i = 0; i < 100_000 && (i < 300 || System.nanoTime() - end < 0); i++) {
                 assertStatus(OK, w.setCallback((o, x) -> runs.incrementAndGet()));
                 assertStatus(OK, w.start());
+                for (int spin = i & 63; spin > 0; spin--) {
+                    Thread.onSpinWait();
+                }
                 assertStatus(WAS_PENDING, w.cancel(), "start then cancel at once, iteration " + i);
             }
             assertStatus(NO_CALLBACK, w.start(), "cancel cleared the callback");
