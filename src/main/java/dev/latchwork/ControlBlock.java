@@ -49,6 +49,9 @@ import java.util.concurrent.locks.LockSupport;
  * it read. A stale slot (the previous command, already consumed) has a number that is not greater
  * and is ignored, so a consumed command is never applied twice. Commands between the last claimed
  * and the claimed one were superseded (last command wins) and are counted as such.
+ * {@link #applied} trails {@code consumed}: the drain stores it after {@code apply} returned, so a
+ * synchronous cancel that reads {@code applied} and then the backend state never falls between the
+ * claim and the apply (where the start is neither unapplied nor visible on the backend).
  *
  * <p><b>Drain status ({@link #drainStatus}),</b> after Caffeine's drain-status machine:
  * <pre>
@@ -132,6 +135,8 @@ abstract class ControlBlock extends BlockQueue.Node {
     long arg0;
     long arg1;
     volatile long consumed;
+    /** The number of the last claimed command whose apply finished (written after apply, by the drain). */
+    volatile long applied;
     volatile int drainStatus;
     /** Callbacks of this block running now. */
     volatile int running;
@@ -236,7 +241,8 @@ abstract class ControlBlock extends BlockQueue.Node {
             final long s = (long) SEQ.getOpaque(this);
             if ((s & 3) == 0 && SEQ.compareAndSet(this, s, s + 1)) {
                 final int prevOp = (int) OP0.getOpaque(this);
-                final boolean unappliedStart = prevOp != OP_CANCEL && prevOp != OP_NONE && (s >>> 2) > consumed;
+                // applied, not consumed: a claimed start may still be on its way to the backend
+                final boolean unappliedStart = prevOp != OP_CANCEL && prevOp != OP_NONE && (s >>> 2) > applied;
                 final boolean pending = unappliedStart || isPendingOnBackend();
                 write(s, OP_CANCEL, 0);
                 afterPublish();
@@ -363,6 +369,7 @@ abstract class ControlBlock extends BlockQueue.Node {
                 if (!detachedNow) {
                     apply(op, arg);
                 }
+                applied = num; // after the apply (see "Claiming")
             }
             if (detachedNow) {
                 cancelBackend();
