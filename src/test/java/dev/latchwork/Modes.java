@@ -156,6 +156,16 @@ final class Modes {
         }
     }
 
+    /**
+     * Waits until every command published on {@code cell} so far has been applied: its drain is
+     * idle and nothing is pending in its latch. White-box (same package): the drain counts a
+     * command when it claims it, before applying it, so the public counters cannot tell.
+     */
+    static void awaitApplied(final AsyncCell cell) {
+        final ControlBlock b = cell.block;
+        await("commands applied", () -> b.drainStatus == ControlBlock.IDLE && !b.commandPending());
+    }
+
     /** Polls {@code cond} (every 1 ms) for up to {@link #WAIT_SECONDS}; fails with {@code what}. */
     static void await(final String what, final BooleanSupplier cond) {
         final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
@@ -189,6 +199,7 @@ final class Modes {
     static final class TrackingScheduler extends ScheduledThreadPoolExecutor {
         private static final ThreadLocal<long[]> TASK = ThreadLocal.withInitial(() -> new long[1]);
         private final AtomicLong seq = new AtomicLong();
+        private final AtomicLong done = new AtomicLong();
 
         TrackingScheduler() {
             this(1);
@@ -207,6 +218,16 @@ final class Modes {
         @Override
         protected void beforeExecute(final Thread t, final Runnable r) {
             TASK.get()[0] = seq.incrementAndGet();
+        }
+
+        @Override
+        protected void afterExecute(final Runnable r, final Throwable t) {
+            done.incrementAndGet();
+        }
+
+        /** Waits until {@code n} task executions have finished (single-thread: in start order). */
+        void awaitFinished(final long n) {
+            await(n + " scheduler tasks finished", () -> done.get() >= n);
         }
 
         /** @return the number of task executions started so far */
@@ -265,20 +286,6 @@ final class Modes {
         /** Holds submissions again from now on. */
         synchronized void hold() {
             open = false;
-        }
-
-        /** Runs the held submissions on the calling thread (and keeps holding later ones). */
-        void runHeldHere() {
-            for (;;) {
-                final Runnable r;
-                synchronized (this) {
-                    r = held.poll();
-                }
-                if (r == null) {
-                    return;
-                }
-                r.run();
-            }
         }
     }
 }

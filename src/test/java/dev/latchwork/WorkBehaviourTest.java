@@ -64,11 +64,10 @@ class WorkBehaviourTest {
         try (Modes.Harness h = Modes.openHeld(mode)) {
             final AtomicInteger runs = new AtomicInteger();
             final AsyncWork<Object> w = ready(h.rt, (o, x) -> runs.incrementAndGet());
-            final long before = h.rt.stats().commandsPublished();
             for (int i = 0; i < 100; i++) {
                 assertStatus(OK, w.start());
             }
-            h.awaitClaimed(before + 100);
+            Modes.awaitApplied(w);
             assertEquals(1, h.held.submitted(), "one submission for 100 starts while pending");
             assertTrue(w.isPending());
             h.held.release();
@@ -93,11 +92,10 @@ class WorkBehaviourTest {
                 });
                 assertStatus(OK, w.start());
                 Modes.await("first run entered", entered);
-                final long before = h.rt.stats().commandsPublished();
                 for (int i = 0; i < starts; i++) {
                     assertStatus(OK, w.start());
                 }
-                h.awaitClaimed(before + starts);
+                Modes.awaitApplied(w);
                 assertTrue(w.isPending(), "a run is queued behind the running one");
                 assertEquals(1, runs.get(), "nothing runs beside the blocked run");
                 gate.countDown();
@@ -240,9 +238,8 @@ class WorkBehaviourTest {
             });
             assertStatus(OK, w.start());
             Modes.await("running", entered);
-            final long before = h.rt.stats().commandsPublished();
             assertStatus(OK, w.start());
-            h.awaitClaimed(before + 1);
+            Modes.awaitApplied(w);
             final AtomicInteger result = new AtomicInteger(Integer.MIN_VALUE);
             final Thread canceller = new Thread(() -> result.set(w.cancel()));
             canceller.start();
@@ -280,9 +277,8 @@ class WorkBehaviourTest {
             });
             assertStatus(OK, w.start());
             Modes.await("running", entered);
-            final long before = h.rt.stats().commandsPublished();
             assertStatus(OK, w.start());
-            h.awaitClaimed(before + 1);
+            Modes.awaitApplied(w);
             assertStatus(OK, w.close(), "close never waits for the running callback");
             gate.countDown();
             Modes.pause(50);
