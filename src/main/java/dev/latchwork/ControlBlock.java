@@ -239,6 +239,7 @@ abstract class ControlBlock extends BlockQueue.Node {
             final long s = (long) SEQ.getOpaque(this);
             if ((s & 3) == 0 && SEQ.compareAndSet(this, s, s + 1)) {
                 final int prevOp = (int) OP0.getOpaque(this);
+                // consumed is advanced only after the apply, so a start is either unapplied or visible
                 final boolean unappliedStart = prevOp != OP_CANCEL && prevOp != OP_NONE && (s >>> 2) > consumed;
                 final boolean pending = unappliedStart || isPendingOnBackend();
                 write(s, OP_CANCEL, 0);

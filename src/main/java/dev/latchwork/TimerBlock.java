@@ -134,7 +134,7 @@ final class TimerBlock extends ControlBlock {
         if (w != null && WAKE.compareAndSet(this, w, null) && w.future != null) {
             w.future.cancel(false);
         }
-        final long delay = Math.max(0, t - clock.now());
+        final long delay = delayUntil(t, clock.now());
         final Wake fresh = new Wake(this, t);
         WAKE.setVolatile(this, fresh); // before scheduling: the wake-up may run at once
         try {
@@ -143,6 +143,18 @@ final class TimerBlock extends ControlBlock {
             WAKE.compareAndSet(this, fresh, null);
             runtime.reportError(e);
         }
+    }
+
+    /**
+     * The wait from {@code now} until {@code t}, without overflow: a deadline far in the past
+     * (near {@code Long.MIN_VALUE}) is due now, not "in 292 years"; one far ahead saturates.
+     */
+    static long delayUntil(final long t, final long now) {
+        if (t <= now) {
+            return 0;
+        }
+        final long d = t - now;
+        return d < 0 ? Long.MAX_VALUE : d;
     }
 
     @Override
