@@ -293,11 +293,15 @@ public final class AsyncRuntime implements AutoCloseable {
         // shutdown(), not shutdownNow(): never interrupt a running callback (it may be the caller).
         // Delayed wake-ups are dropped (policy set at construction); queued work runs find the
         // runtime closed and invoke nothing.
+        final boolean wasInterrupted = Thread.currentThread().isInterrupted();
         if (ownsScheduler) {
             scheduler.shutdown();
         }
         if (ownedWorkPool != null) {
             ownedWorkPool.shutdown();
+        }
+        if (own == 1 && !wasInterrupted) {
+            Thread.interrupted(); // JDK 17's ForkJoinPool.shutdown() may interrupt the calling worker
         }
         final long deadline = System.nanoTime() + closeTimeoutNanos;
         for (int i = 0; activeCallbacks.get() > own; i++) {

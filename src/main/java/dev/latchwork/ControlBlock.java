@@ -103,6 +103,7 @@ abstract class ControlBlock extends BlockQueue.Node {
     static final VarHandle CALLBACK;
     static final VarHandle RUNNING;
     static final VarHandle CANCELLING;
+    static final VarHandle SYNC_CANCEL;
 
     static {
         try {
@@ -118,6 +119,7 @@ abstract class ControlBlock extends BlockQueue.Node {
             CALLBACK = l.findVarHandle(ControlBlock.class, "callback", Object.class);
             RUNNING = l.findVarHandle(ControlBlock.class, "running", int.class);
             CANCELLING = l.findVarHandle(ControlBlock.class, "cancelling", int.class);
+            SYNC_CANCEL = l.findVarHandle(ControlBlock.class, "syncCancel", long.class);
         } catch (final ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -140,6 +142,8 @@ abstract class ControlBlock extends BlockQueue.Node {
     volatile int running;
     /** Sync cancels from other callbacks waiting on this block (kernel's {@code cancelling}). */
     volatile int cancelling;
+    /** The number of the latest command published by a synchronous cancel (0 = none). */
+    volatile long syncCancel;
     /** Drain-owned: onDead ran. */
     boolean finalized;
 
@@ -217,6 +221,7 @@ abstract class ControlBlock extends BlockQueue.Node {
 
     /** Writes both slots of the latch; the caller owns it at sequence {@code s + 1}. */
     private void write(final long s, final int op, final long arg) {
+        VarHandle.storeStoreFence(); // the CAS already orders; this states it without relying on it
         OP0.setOpaque(this, op);
         ARG0.setOpaque(this, arg);
         SEQ.setRelease(this, s + 2);
@@ -243,6 +248,7 @@ abstract class ControlBlock extends BlockQueue.Node {
                 final boolean unappliedStart = prevOp != OP_CANCEL && prevOp != OP_NONE && (s >>> 2) > consumed;
                 final boolean pending = unappliedStart || isPendingOnBackend();
                 write(s, OP_CANCEL, 0);
+                SYNC_CANCEL.setVolatile(this, (s >>> 2) + 1); // before the canceller reads running
                 afterPublish();
                 return pending;
             }
@@ -332,12 +338,17 @@ abstract class ControlBlock extends BlockQueue.Node {
             return;
         }
         try {
-            final long s0 = (long) SEQ.getVolatile(this);
-            long s = s0;
+            // The first read is volatile (store-load order after the PROCESSING store, see the
+            // drain-status notes); every retry re-reads with acquire so the slot reads below are
+            // ordered after the sequence they are validated against.
+            long s = (long) SEQ.getVolatile(this);
             int op;
             long arg;
             long num;
             for (int i = 0; ; i++) {
+                if (i > 0) {
+                    s = (long) SEQ.getAcquire(this);
+                }
                 if ((s & 3) == 1) {
                     op = (int) OP1.getOpaque(this);
                     arg = (long) ARG1.getOpaque(this);
@@ -348,11 +359,9 @@ abstract class ControlBlock extends BlockQueue.Node {
                     num = (s + 3) >>> 2;
                 }
                 VarHandle.loadLoadFence();
-                final long again = (long) SEQ.getOpaque(this);
-                if (again == s) {
+                if ((long) SEQ.getOpaque(this) == s) {
                     break;
                 }
-                s = again;
                 if (i > 16) {
                     Thread.onSpinWait();
                 }
@@ -364,12 +373,15 @@ abstract class ControlBlock extends BlockQueue.Node {
                 // else can claim in between; the CAS only asserts that. Publishing the number
                 // after the effect lets a sync canceller that sees the number also see the effect.
                 if (!detachedNow) {
-                    apply(op, arg);
+                    apply(op, arg, num);
                 }
                 if (CONSUMED.compareAndSet(this, last, num)) {
                     runtime.published.add(num - last);
                     if (num - last > 1) {
                         runtime.superseded.add(num - last - 1);
+                    }
+                    if (detachedNow) {
+                        runtime.dropped.increment(); // claimed, but the cell let go: never applied
                     }
                 }
             }
@@ -400,8 +412,8 @@ abstract class ControlBlock extends BlockQueue.Node {
     // ------------------------------------------------------------------------------------------
     // backend (drain-exclusive)
 
-    /** Applies a claimed command. Drain-exclusive. */
-    abstract void apply(int op, long arg);
+    /** Applies a claimed command (number {@code num}). Drain-exclusive. */
+    abstract void apply(int op, long arg, long num);
 
     /** After a pass: make the backend match the applied state. Drain-exclusive. */
     abstract void settle();
@@ -455,6 +467,11 @@ abstract class ControlBlock extends BlockQueue.Node {
             CALLBACK.setVolatile(this, null);
             final boolean pending = publishCancelBlocking();
             for (int i = 0; running != 0; i++) {
+                if (runtime.isClosed()) {
+                    // The runtime's close waits for callbacks, possibly for ours: a callback that
+                    // waits here for one that is closing the runtime would never return (cycle).
+                    return AsyncStatus.CLOSED;
+                }
                 backoff(i);
             }
             return pending ? AsyncStatus.WAS_PENDING : AsyncStatus.OK;

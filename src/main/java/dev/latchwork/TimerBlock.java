@@ -89,7 +89,7 @@ final class TimerBlock extends ControlBlock {
     }
 
     @Override
-    void apply(final int op, final long arg) {
+    void apply(final int op, final long arg, final long num) {
         switch (op) {
             case OP_START: {
                 final long now = clock.nowCeiling();
@@ -187,37 +187,41 @@ final class TimerBlock extends ControlBlock {
             requestDrain(); // re-armed later (or the wall clock stepped back): schedule anew
             return;
         }
-        if (drainStatus != IDLE || commandPending()) {
-            requestDrain(); // a newer command supersedes this arm; the drain decides
+        if (!tryRetain()) {
             return;
         }
-        if (!TARGET.compareAndSet(this, t, NEVER)) {
-            return; // the drain changed the target; it settles the backend itself
+        boolean handOver = false;
+        // Count ourselves as running BEFORE deciding to fire: a sync cancel clears the callback,
+        // publishes its cancel and then waits for running == 0. Either it sees us (and waits), or
+        // we see its cancel as a pending command (and hand over to the drain) - never neither.
+        final ControlBlock prev = enterCallback();
+        try {
+            if (drainStatus != IDLE || commandPending()) {
+                handOver = true; // a newer command supersedes this arm; the drain decides
+            } else if (TARGET.compareAndSet(this, t, NEVER)) {
+                runtime.armed.decrement();
+                invoke();
+            } // else the drain changed the target; it settles the backend itself
+        } finally {
+            exitCallback(prev);
+            release();
         }
-        runtime.armed.decrement();
-        invoke();
+        if (handOver) {
+            requestDrain();
+        }
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     private void invoke() {
-        if (!tryRetain()) {
+        final Object cb = callback;
+        if (cb == null || !mayInvoke()) {
             return;
         }
-        final ControlBlock prev = enterCallback();
+        runtime.fired.increment();
         try {
-            final Object cb = callback;
-            if (cb == null || !mayInvoke()) {
-                return;
-            }
-            runtime.fired.increment();
-            try {
-                ((TimerCallback) cb).onTimer(owner, (AsyncTimer) cell);
-            } catch (final Throwable t) {
-                runtime.callbackError(t);
-            }
-        } finally {
-            exitCallback(prev);
-            release();
+            ((TimerCallback) cb).onTimer(owner, (AsyncTimer) cell);
+        } catch (final Throwable t) {
+            runtime.callbackError(t);
         }
     }
 }

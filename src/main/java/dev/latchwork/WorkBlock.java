@@ -21,7 +21,15 @@ import java.util.concurrent.RejectedExecutionException;
  * </pre>
  * A stale executor task (its run was cancelled, then a new start submitted another task) is
  * harmless: whichever task wins the PENDING to RUNNING CAS performs the one run; the other
- * returns.
+ * returns. The runner also exits PENDING to IDLE (instead of re-submitting) when the block is dead
+ * or the runtime closed.
+ * <p>
+ * Sync cancel exactness: a run executes the callback only if the start it serves
+ * ({@link #startNum}, written by the drain before the state moves) is newer than the latest sync
+ * cancel ({@code syncCancel}); the runner counts itself in {@code running} before that check, so a
+ * sync cancel either waits for the run or the run sees the cancel. The re-submission after
+ * RUNNING_AGAIN happens after the runner released its reference; it is still safe because a dead
+ * or detached block is checked first and a stale submission finds the state IDLE.
  */
 final class WorkBlock extends ControlBlock implements Runnable {
     static final int W_IDLE = 0;
@@ -30,24 +38,29 @@ final class WorkBlock extends ControlBlock implements Runnable {
     static final int W_RUNNING_AGAIN = 3;
 
     private static final VarHandle RUN;
+    private static final VarHandle START_NUM;
 
     static {
         try {
             RUN = MethodHandles.lookup().findVarHandle(WorkBlock.class, "run", int.class);
+            START_NUM = MethodHandles.lookup().findVarHandle(WorkBlock.class, "startNum", long.class);
         } catch (final ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
     volatile int run;
+    /** Number of the latest start command applied (drain-written). */
+    volatile long startNum;
 
     WorkBlock(final AsyncRuntime runtime, final Object owner, final AsyncCell cell) {
         super(runtime, owner, cell);
     }
 
     @Override
-    void apply(final int op, final long arg) {
+    void apply(final int op, final long arg, final long num) {
         if (op == OP_START) {
+            START_NUM.setVolatile(this, num); // before the run state moves: the runner reads it after
             for (;;) {
                 final int r = run;
                 if (r == W_IDLE) {
@@ -110,19 +123,26 @@ final class WorkBlock extends ControlBlock implements Runnable {
     @Override
     @SuppressWarnings({"unchecked", "rawtypes"})
     public void run() {
-        if (!RUN.compareAndSet(this, W_PENDING, W_RUNNING)) {
+        if (run != W_PENDING) {
             return; // cancelled, or another task of this block is the runner
         }
-        boolean retained = tryRetain();
+        final boolean retained = tryRetain();
+        // Count ourselves as running BEFORE the gate: a sync cancel clears the callback, publishes
+        // its cancel, records its number in syncCancel and then waits for running == 0. Either it
+        // sees us (and waits for this run), or we see its number and skip the run it cancelled.
         final ControlBlock prev = enterCallback();
+        boolean won = false;
         try {
-            final Object cb = callback;
-            if (retained && cb != null && mayInvoke()) {
-                runtime.workRuns.increment();
-                try {
-                    ((WorkCallback) cb).run(owner, (AsyncWork) cell);
-                } catch (final Throwable t) {
-                    runtime.callbackError(t);
+            won = RUN.compareAndSet(this, W_PENDING, W_RUNNING);
+            if (won && retained && startNum > syncCancel && mayInvoke()) {
+                final Object cb = callback;
+                if (cb != null) {
+                    runtime.workRuns.increment();
+                    try {
+                        ((WorkCallback) cb).run(owner, (AsyncWork) cell);
+                    } catch (final Throwable t) {
+                        runtime.callbackError(t);
+                    }
                 }
             }
         } finally {
@@ -131,14 +151,23 @@ final class WorkBlock extends ControlBlock implements Runnable {
                 release();
             }
         }
-        if (!RUN.compareAndSet(this, W_RUNNING, W_IDLE)) {
-            // RUNNING_AGAIN: a start arrived during the run; queue exactly one more
-            RUN.setVolatile(this, W_PENDING);
-            if (isDeadOrDetached() || runtime.isClosed()) {
-                RUN.compareAndSet(this, W_PENDING, W_IDLE);
+        if (!won) {
+            return;
+        }
+        for (;;) {
+            if (RUN.compareAndSet(this, W_RUNNING, W_IDLE)) {
                 return;
             }
-            submit();
+            if (RUN.compareAndSet(this, W_RUNNING_AGAIN, W_PENDING)) {
+                // a start arrived during the run: queue exactly one more (CAS, not a store, so a
+                // cancel that already dropped the extra run is never overwritten)
+                if (isDeadOrDetached() || runtime.isClosed()) {
+                    RUN.compareAndSet(this, W_PENDING, W_IDLE);
+                    return;
+                }
+                submit();
+                return;
+            }
         }
     }
 }
