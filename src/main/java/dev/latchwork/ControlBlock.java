@@ -20,6 +20,9 @@ import java.util.concurrent.locks.LockSupport;
  * drain, and the drain, finding the count zero, cancels the backend one final time
  * ({@link #onDead()}). Every arm happens while the arming drain holds a reference, so the final
  * cancel is ordered after every arm: the kernel v6 start-versus-destroy window cannot open.
+ * (One exception, safe for another reason: a work runner re-submits its extra run after releasing
+ * its reference; it checks for a dead or detached block first, and a stale submission finds
+ * nothing to run. See {@link WorkBlock}.)
  * Publishers do not take a reference: they only read the state and refuse with
  * {@link AsyncStatus#DEAD} when it is detached or zero. A command published just before the death
  * is simply never applied (the drain cannot retain a dead block).
@@ -482,7 +485,11 @@ abstract class ControlBlock extends BlockQueue.Node {
         }
     }
 
-    /** Replaces the callback; a callback set on a detached block is cleared again. */
+    /**
+     * Replaces the callback. A callback set on a block found detached is cleared again (best
+     * effort: a set racing with the detach may survive, harmlessly, because no invocation starts
+     * on a detached block; see {@link #mayInvoke()}).
+     */
     final void setCallback(final Object cb) {
         CALLBACK.setVolatile(this, cb);
         if ((state & DETACHED) != 0) {
