@@ -183,10 +183,15 @@ abstract class ControlBlock extends BlockQueue.Node {
         return (s & DETACHED) != 0 || (s & COUNT_MASK) == 0;
     }
 
-    /** The cell's close: clear the callback, mark detached and drop the cell's reference at once. */
+    /**
+     * The cell's close: mark detached and drop the cell's reference at once, then clear the
+     * callback. DETACHED goes first: whoever sees the cleared callback then also sees DETACHED, so
+     * a racing start answers DEAD (not NO_CALLBACK) and a racing setCallback clears its callback
+     * again (see {@link #setCallback}).
+     */
     final void detach() {
-        CALLBACK.setVolatile(this, null);
         STATE.getAndAdd(this, DETACHED - 1);
+        CALLBACK.setVolatile(this, null);
         requestDrain(); // cancels the backend now; the last release cancels again
     }
 
@@ -203,7 +208,8 @@ abstract class ControlBlock extends BlockQueue.Node {
             return AsyncStatus.DEAD;
         }
         if (needsCallback && callback == null) {
-            return AsyncStatus.NO_CALLBACK;
+            // cleared by a concurrent close (detach marks DETACHED first), or never set / sync cancel
+            return isDeadOrDetached() ? AsyncStatus.DEAD : AsyncStatus.NO_CALLBACK;
         }
         long s = (long) SEQ.getOpaque(this);
         for (int spins = 0; ; spins++) {
@@ -486,9 +492,10 @@ abstract class ControlBlock extends BlockQueue.Node {
     }
 
     /**
-     * Replaces the callback. A callback set on a block found detached is cleared again (best
-     * effort: a set racing with the detach may survive, harmlessly, because no invocation starts
-     * on a detached block; see {@link #mayInvoke()}).
+     * Replaces the callback. A callback set on a block found detached is cleared again. With
+     * {@link #detach()} marking DETACHED before it clears the callback, no callback survives a
+     * racing detach: either the store comes before detach's clear, or the check after it sees
+     * DETACHED. (No invocation starts on a detached block anyway; see {@link #mayInvoke()}.)
      */
     final void setCallback(final Object cb) {
         CALLBACK.setVolatile(this, cb);
