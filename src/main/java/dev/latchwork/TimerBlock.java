@@ -158,7 +158,11 @@ final class TimerBlock extends ControlBlock {
             requestDrain(); // re-armed later (or the wall clock stepped back): schedule anew
             return;
         }
-        if (drainStatus != IDLE || commandPending()) {
+        // Order matters: "command in flight" first, "drain idle" second. A command whose claim we
+        // see (consumed caught up) was claimed by a pass that ends IDLE only after applying it, so
+        // reading IDLE afterwards means the target already reflects it and the CAS below fails.
+        // The reverse order lets a drain claim a published cancel between the two reads and fire.
+        if (commandPending() || drainStatus != IDLE) {
             requestDrain(); // a newer command supersedes this arm; the drain decides
             return;
         }
