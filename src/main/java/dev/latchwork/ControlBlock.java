@@ -132,6 +132,8 @@ abstract class ControlBlock extends BlockQueue.Node {
     long arg0;
     long arg1;
     volatile long consumed;
+    /** Number of the last command the drain applied to the backend (written after apply). */
+    volatile long applied;
     volatile int drainStatus;
     /** Callbacks of this block running now. */
     volatile int running;
@@ -235,9 +237,13 @@ abstract class ControlBlock extends BlockQueue.Node {
             }
             final long s = (long) SEQ.getOpaque(this);
             if ((s & 3) == 0 && SEQ.compareAndSet(this, s, s + 1)) {
+                // We hold the latch: command s >>> 2 is the latest, and no expiry can fire meanwhile
+                // (commandPending() is true). Its op decides: a cancel (or nothing) leaves nothing
+                // armed, whatever the backend shows until the drain catches up; a start not yet
+                // applied (claimed or not) is armed; an applied one is armed until it fires.
                 final int prevOp = (int) OP0.getOpaque(this);
-                final boolean unappliedStart = prevOp != OP_CANCEL && prevOp != OP_NONE && (s >>> 2) > consumed;
-                final boolean pending = unappliedStart || isPendingOnBackend();
+                final boolean pending = (prevOp == OP_START || prevOp == OP_START_AT)
+                    && (applied < (s >>> 2) || isPendingOnBackend());
                 write(s, OP_CANCEL, 0);
                 afterPublish();
                 return pending;
@@ -362,6 +368,7 @@ abstract class ControlBlock extends BlockQueue.Node {
                 }
                 if (!detachedNow) {
                     apply(op, arg);
+                    applied = num;
                 }
             }
             if (detachedNow) {
