@@ -54,7 +54,7 @@ import dev.latchwork.TimerClock;
  *       <td>{@link #mutualCancelForcedOverlap}: on a 2-thread scheduler each callback waits (bounded)
  *       until the other has entered before cancelling it, so both are inside at once; every such round
  *       has at least one DEADLOCK, the other result is OK/WAS_PENDING/DEADLOCK, and no thread hangs.
- *       The unforced version is {@link TimerLockupSelftest}</td></tr>
+ *       The unforced version is {@link TimerLockupSelfTest}</td></tr>
  *   <tr><td>rule 3: outside any callback → always waits, never {@code -EDEADLK}</td><td>the driver
  *       threads of every test here never get DEADLOCK</td></tr>
  *   <tr><td>{@code -EINVAL} when not initialized</td><td>{@link #notInitializedAndClosed}: NOT_INITIALIZED;

@@ -98,7 +98,7 @@ import dev.latchwork.TimerClock;
  * (re-init after close).
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-class TimerSelftest {
+class TimerSelfTest {
     static final int ARRAY = 1;
     static final int HTAB = 2;
     static final int HTAB_MALLOC = 3;

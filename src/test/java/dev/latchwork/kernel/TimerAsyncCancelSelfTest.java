@@ -55,7 +55,7 @@ import dev.latchwork.TimerClock;
  * fix in {@code TimerBlock.onWake} committed beside this test.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-class TimerAsyncCancelSelftest {
+class TimerAsyncCancelSelfTest {
     static final long DELAY_NANOS = 100_000; // 100 µs, as in the kernel
     static final int ROUNDS = 400;
 

@@ -98,7 +98,7 @@ import dev.latchwork.TimerClock;
  * </table>
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-class TimerStressSelftest {
+class TimerStressSelfTest {
     static final int THREADS = 4;
     static final int ITERATIONS = 15_000;
     static final long JOIN_MILLIS = 30_000;
