@@ -227,6 +227,17 @@ final class Harness implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until {@code t} is parked with a timeout: for a thread inside a sync {@code cancel()},
+     * that only happens in its backoff while waiting for a running callback, i.e. after it cleared
+     * the callback and published its cancel (the only other backoff, on latch contention, needs a
+     * concurrent publisher).
+     */
+    static void awaitTimedWaiting(final Thread t) {
+        await(() -> t.getState() == Thread.State.TIMED_WAITING || !t.isAlive(), 10_000,
+            () -> t.getName() + " parks in its wait loop, state " + t.getState());
+    }
+
     /** Sleeps, tolerating interrupts (used only to let a deadline pass, never as a timing assertion). */
     static void pause(final long millis) {
         final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);

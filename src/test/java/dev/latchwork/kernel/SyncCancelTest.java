@@ -189,6 +189,7 @@ class SyncCancelTest {
             canceller.setDaemon(true);
             canceller.start();
             Harness.await(cancelCalled::get, 10_000, () -> "canceller started");
+            Harness.awaitTimedWaiting(canceller); // it cleared the callback and waits for ours
             canceller.join(200); // give it every chance to return early (it must not)
             assertTrue(canceller.isAlive(), "cancel returned while the callback was still running");
             assertEquals(Integer.MIN_VALUE, result.get());

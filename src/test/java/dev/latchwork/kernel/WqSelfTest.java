@@ -269,6 +269,7 @@ class WqSelfTest {
             canceller.setDaemon(true);
             canceller.start();
             Harness.await(called::get, 10_000, () -> "canceller started");
+            Harness.awaitTimedWaiting(canceller);
             canceller.join(200);
             assertTrue(canceller.isAlive(), "cancel returned while the work callback was running");
             release.countDown();
