@@ -69,7 +69,9 @@ import dev.latchwork.WorkCallback;
  *       <td>{@link #timersFireWhileWorkBlocks}: with every work thread blocked in a callback, a timer still
  *       fires (not before its deadline) on the timer backend's thread, which is not a work thread</td></tr>
  *   <tr><td>—</td><td>{@link #syncCancelOfWork}: {@code cancel()} from the work's own callback answers
- *       DEADLOCK; from another thread it waits for the running callback</td></tr>
+ *       DEADLOCK; from another thread it waits for the running callback, and answers OK (the run was
+ *       running, not pending) — also when the drain that submitted the run has not returned from the
+ *       executor yet ({@link #syncCancelWhileSubmitIsInFlight})</td></tr>
  * </table>
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -236,6 +238,51 @@ class WqSelfTest {
             Harness.await(() -> blocked.get() == 0, 10_000, () -> "work callbacks finish");
             assertTrue(h.errors.isEmpty(), h::errorsText);
         }
+    }
+
+    /**
+     * Deterministic version of a drain preempted right after it handed a run to the executor: the
+     * work executor starts the run on a fresh thread and does not return from {@code execute} until
+     * the sync cancel has decided its answer. The run is already running, so the answer is OK.
+     */
+    @Test
+    void syncCancelWhileSubmitIsInFlight() throws Exception {
+        final CountDownLatch executeMayReturn = new CountDownLatch(1);
+        final Harness h = Harness.of(DispatchMode.HOST_DRIVEN, b -> b.workExecutor(r -> {
+            final Thread t = new Thread(r, "slow-submit-run");
+            t.setDaemon(true);
+            t.start();
+            try {
+                executeMayReturn.await(10, TimeUnit.SECONDS);
+            } catch (final InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        try {
+            final Elem e = new Elem(0);
+            final CountDownLatch entered = new CountDownLatch(1);
+            final CountDownLatch release = new CountDownLatch(1);
+            assertEquals(OK, e.wq.init(h.rt, e));
+            assertEquals(OK, e.wq.setCallback((o, w) -> {
+                entered.countDown();
+                release.await(20, TimeUnit.SECONDS);
+            }));
+            assertEquals(OK, e.wq.start());
+            assertTrue(entered.await(10, TimeUnit.SECONDS), "run started while execute() is still in progress");
+            final AtomicInteger result = new AtomicInteger(Integer.MIN_VALUE);
+            final Thread canceller = new Thread(() -> result.set(e.wq.cancel()), "wq-canceller");
+            canceller.setDaemon(true);
+            canceller.start();
+            Harness.awaitTimedWaiting(canceller); // answer decided; now waiting for the run
+            release.countDown();
+            canceller.join(10_000);
+            assertFalse(canceller.isAlive());
+            assertEquals(OK, result.get(), "the run was already running when cancel was called, not pending");
+        } finally {
+            executeMayReturn.countDown();
+            h.close();
+        }
+        assertTrue(h.errors.isEmpty(), h::errorsText);
     }
 
     @ParameterizedTest
