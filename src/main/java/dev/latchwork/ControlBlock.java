@@ -367,8 +367,8 @@ abstract class ControlBlock extends BlockQueue.Node {
                     runtime.superseded.add(num - last - 1);
                 }
                 if (!detachedNow) {
-                    apply(op, arg);
-                    applied = num;
+                    apply(op, arg, num);
+                    applied = num; // idempotent: apply may have recorded it earlier
                 }
             }
             if (detachedNow) {
@@ -398,8 +398,13 @@ abstract class ControlBlock extends BlockQueue.Node {
     // ------------------------------------------------------------------------------------------
     // backend (drain-exclusive)
 
-    /** Applies a claimed command. Drain-exclusive. */
-    abstract void apply(int op, long arg);
+    /**
+     * Applies claimed command {@code num}. Drain-exclusive. If the backend can act on the command
+     * before {@code apply} returns (a work run starting on another thread), the implementation sets
+     * {@link #applied} to {@code num} before handing it over, so a sync cancel never mistakes an
+     * applied start for an unapplied one.
+     */
+    abstract void apply(int op, long arg, long num);
 
     /** After a pass: make the backend match the applied state. Drain-exclusive. */
     abstract void settle();

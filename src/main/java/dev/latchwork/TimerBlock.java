@@ -76,7 +76,7 @@ final class TimerBlock extends ControlBlock {
     }
 
     @Override
-    void apply(final int op, final long arg) {
+    void apply(final int op, final long arg, final long num) {
         switch (op) {
             case OP_START: {
                 final long now = clock.nowCeiling();

@@ -46,17 +46,19 @@ final class WorkBlock extends ControlBlock implements Runnable {
     }
 
     @Override
-    void apply(final int op, final long arg) {
+    void apply(final int op, final long arg, final long num) {
         if (op == OP_START) {
             for (;;) {
                 final int r = run;
                 if (r == W_IDLE) {
                     if (RUN.compareAndSet(this, W_IDLE, W_PENDING)) {
+                        applied = num; // before submit: the run may start (and end) at once
                         submit();
                         return;
                     }
                 } else if (r == W_RUNNING) {
                     if (RUN.compareAndSet(this, W_RUNNING, W_RUNNING_AGAIN)) {
+                        applied = num;
                         return;
                     }
                 } else {
