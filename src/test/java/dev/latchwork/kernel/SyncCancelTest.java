@@ -102,17 +102,22 @@ class SyncCancelTest {
                 final Elem e = cells[i] = new Elem();
                 assertEquals(OK, e.timer.init(h.rt, e, TimerClock.MONOTONIC));
                 assertEquals(OK, e.timer.setCallback((o, t) -> runs.incrementAndGet()));
-                assertEquals(OK, e.timer.start(30, TimeUnit.MILLISECONDS));
                 if (i % 2 == 1) {
-                    Harness.await(e.timer::isArmed, 10_000, () -> "start applied"); // armed on the backend
+                    // armed on the backend first (an hour out, so it stays armed while we look)
+                    assertEquals(OK, e.timer.start(1, TimeUnit.HOURS));
+                    Harness.await(e.timer::isArmed, 10_000, () -> "start applied");
+                } else {
+                    // cancelled right away, possibly before the start is applied; expires in 30 ms
+                    assertEquals(OK, e.timer.start(30, TimeUnit.MILLISECONDS));
                 }
                 assertEquals(WAS_PENDING, e.timer.cancel());
             }
             Harness.pause(100); // well past the 30 ms deadline
             assertEquals(0, runs.get(), "a cancelled timer fired");
             for (final Elem e : cells) {
-                assertFalse(e.timer.isArmed());
+                Harness.await(() -> !e.timer.isArmed(), 10_000, () -> "the cancel is applied");
             }
+            assertEquals(0, runs.get(), "a cancelled timer fired");
             assertTrue(h.errors.isEmpty(), h::errorsText);
         }
     }

@@ -47,7 +47,7 @@ import dev.latchwork.TimerClock;
  *       {@code close()} returns only when no callback runs and none will start, so {@code cnt} is
  *       exactly stable from then on. {@link #timerMimCellClosed}: the element's timer freed alone
  *       ({@code close()} on the cell): at most the one callback already in flight may still finish
- *       ({@code cnt} grows by at most 1), then it is stable</td></tr>
+ *       ({@code cnt} grows by at most 1, checked twice over 80 ms), never more</td></tr>
  * </table>
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -141,12 +141,14 @@ class TimerMimSelfTest {
             final long c0 = cnt.get();
             Harness.pause(30);
             final long c1 = cnt.get();
-            Harness.pause(30);
+            Harness.pause(50);
+            final long c2 = cnt.get();
+            // the chain re-arms every microsecond: had it survived, cnt would have grown by hundreds
             assertTrue(c1 <= c0 + 1, () -> "more than the in-flight callback ran after close: " + c0 + " -> " + c1);
-            assertEquals(c1, cnt.get(), "cnt still changing after the cell was closed");
+            assertTrue(c2 <= c0 + 1, () -> "cnt still changing after the cell was closed: " + c0 + " -> " + c2);
             assertEquals(0, err.get());
             assertEquals(NOT_INITIALIZED, inner.timer.start(0));
-            System.out.printf("timer_mim[%s, cell closed]: cnt=%d->%d %s%n", mode, c0, c1, afterGone);
+            System.out.printf("timer_mim[%s, cell closed]: cnt=%d->%d %s%n", mode, c0, c2, afterGone);
             afterGone.assertOnlyAllowed();
             Harness.await(() -> h.rt.stats().controlBlocksLive() == 0, 10_000, () -> "block freed: " + h.rt.stats());
             assertTrue(h.errors.isEmpty(), h::errorsText);
