@@ -132,7 +132,7 @@ abstract class ControlBlock extends BlockQueue.Node {
     long arg0;
     long arg1;
     volatile long consumed;
-    /** Number of the last command the drain applied to the backend (written after apply). */
+    /** Number of the last command the drain applied (written once the backend reflects it; see apply). */
     volatile long applied;
     volatile int drainStatus;
     /** Callbacks of this block running now. */
