@@ -246,10 +246,14 @@ abstract class ControlBlock extends BlockQueue.Node {
             }
             final long s = (long) SEQ.getOpaque(this);
             if ((s & 3) == 0 && SEQ.compareAndSet(this, s, s + 1)) {
+                // We hold the latch: command s >>> 2 is the latest, and no expiry can fire meanwhile
+                // (commandPending() is true). Its op decides: a cancel (or nothing) leaves nothing
+                // armed, whatever the backend shows until the drain catches up; a start not yet
+                // applied (claimed or not: consumed advances only after the apply) is armed; an
+                // applied one is armed until it fires (or, for work, until its run starts).
                 final int prevOp = (int) OP0.getOpaque(this);
-                // consumed is advanced only after the apply, so a start is either unapplied or visible
-                final boolean unappliedStart = prevOp != OP_CANCEL && prevOp != OP_NONE && (s >>> 2) > consumed;
-                final boolean pending = unappliedStart || isPendingOnBackend();
+                final boolean pending = (prevOp == OP_START || prevOp == OP_START_AT)
+                    && ((s >>> 2) > consumed || isPendingOnBackend());
                 write(s, OP_CANCEL, 0);
                 SYNC_CANCEL.setVolatile(this, (s >>> 2) + 1); // before the canceller reads running
                 afterPublish();

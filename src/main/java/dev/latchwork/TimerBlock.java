@@ -196,7 +196,10 @@ final class TimerBlock extends ControlBlock {
         // we see its cancel as a pending command (and hand over to the drain) - never neither.
         final ControlBlock prev = enterCallback();
         try {
-            if (drainStatus != IDLE || commandPending()) {
+            // Order matters: "command in flight" first, "drain idle" second. A command whose
+            // number we see as consumed was applied by a pass that returns to IDLE only after, so
+            // reading IDLE afterwards means the target already reflects it and the CAS fails.
+            if (commandPending() || drainStatus != IDLE) {
                 handOver = true; // a newer command supersedes this arm; the drain decides
             } else if (TARGET.compareAndSet(this, t, NEVER)) {
                 runtime.armed.decrement();

@@ -52,6 +52,8 @@ final class WorkBlock extends ControlBlock implements Runnable {
     volatile int run;
     /** Number of the latest start command applied (drain-written). */
     volatile long startNum;
+    /** Drain-owned: apply moved IDLE to PENDING; settle submits the run. */
+    private boolean submitPending;
 
     WorkBlock(final AsyncRuntime runtime, final Object owner, final AsyncCell cell) {
         super(runtime, owner, cell);
@@ -65,7 +67,10 @@ final class WorkBlock extends ControlBlock implements Runnable {
                 final int r = run;
                 if (r == W_IDLE) {
                     if (RUN.compareAndSet(this, W_IDLE, W_PENDING)) {
-                        submit();
+                        // submitted by settle(), after the drain publishes this command as
+                        // consumed: the run may start (and end) at once, and a sync cancel that
+                        // sees the run must also see the start as applied
+                        submitPending = true;
                         return;
                     }
                 } else if (r == W_RUNNING) {
@@ -92,7 +97,10 @@ final class WorkBlock extends ControlBlock implements Runnable {
 
     @Override
     void settle() {
-        // nothing: submissions happen in apply
+        if (submitPending) {
+            submitPending = false;
+            submit();
+        }
     }
 
     @Override
