@@ -134,7 +134,9 @@ final class TimerBlock extends ControlBlock {
         if (w != null && WAKE.compareAndSet(this, w, null) && w.future != null) {
             w.future.cancel(false);
         }
-        final long delay = Math.max(0, t - clock.now());
+        final long now = clock.now();
+        final long diff = t - now; // may overflow either way: compare, don't subtract-and-clamp
+        final long delay = t <= now ? 0 : diff < 0 ? Long.MAX_VALUE : diff;
         final Wake fresh = new Wake(this, t);
         WAKE.setVolatile(this, fresh); // before scheduling: the wake-up may run at once
         try {
