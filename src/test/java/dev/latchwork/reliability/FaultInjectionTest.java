@@ -393,6 +393,15 @@ class FaultInjectionTest {
         assertEquals(AsyncStatus.OK, t.setCallback((o, tm) -> Thread.currentThread().interrupt()));
         assertEquals(AsyncStatus.OK, t.start(0));
         awaitTrue(() -> rt.stats().timersFired() == 1, "fired");
+        final CountDownLatch fired = new CountDownLatch(1);
+        final AtomicReference<Boolean> interruptedInNext = new AtomicReference<>();
+        assertEquals(AsyncStatus.OK, t.setCallback((o, tm) -> {
+            interruptedInNext.set(Thread.currentThread().isInterrupted());
+            fired.countDown();
+        }));
+        assertEquals(AsyncStatus.OK, t.start(0));
+        assertTrue(fired.await(WAIT_S, TimeUnit.SECONDS));
+        assertEquals(Boolean.FALSE, interruptedInNext.get(), "the next callback inherited the interrupt");
         assertTimerFires(t);
         assertTimerFires(timer(rt));
     }

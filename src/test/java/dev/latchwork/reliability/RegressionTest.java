@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 
@@ -43,6 +44,64 @@ class RegressionTest {
                 assertFalse(t.isArmed());
                 assertEquals(AsyncStatus.OK, t.close());
             }
+        }
+    }
+
+    /**
+     * Found by the soak. A start racing with the cell's close could answer
+     * {@link AsyncStatus#NO_CALLBACK}: close cleared the callback before marking the block
+     * detached, so a start that passed the "detached?" check then found no callback. The status
+     * means "you never set one, or a sync cancel cleared it", which tells a hot path to fix its code;
+     * here the cell was being closed, which is {@link AsyncStatus#DEAD} (or NOT_INITIALIZED once the
+     * cell is empty). The callback is set before the first start and only close clears it, so any
+     * NO_CALLBACK here is the race.
+     */
+    @Test
+    void startRacingCloseNeverAnswersNoCallback() throws Exception {
+        final int rounds = 20_000;
+        try (AsyncRuntime rt = AsyncRuntime.create()) {
+            final AsyncTimer<Object> t = new AsyncTimer<>();
+            final AtomicInteger round = new AtomicInteger(); // odd: a block with a callback is installed
+            final AtomicInteger acked = new AtomicInteger();
+            final AtomicInteger noCallback = new AtomicInteger();
+            final AtomicInteger raced = new AtomicInteger();
+            final Thread starter = new Thread(() -> {
+                for (int r = 1; r <= 2 * rounds; r += 2) {
+                    while (round.get() < r) {
+                        Thread.onSpinWait();
+                    }
+                    int s;
+                    do {
+                        s = t.start(1, TimeUnit.HOURS);
+                        if (s == AsyncStatus.NO_CALLBACK) {
+                            noCallback.incrementAndGet();
+                        } else if (s == AsyncStatus.DEAD) {
+                            raced.incrementAndGet();
+                        }
+                    } while (s == AsyncStatus.OK || s == AsyncStatus.BUSY);
+                    acked.set(r);
+                }
+            }, "racing-starter");
+            starter.setDaemon(true);
+            starter.start();
+            for (int r = 1; r <= 2 * rounds; r += 2) {
+                assertEquals(AsyncStatus.OK, t.init(rt, new Object(), TimerClock.MONOTONIC));
+                assertEquals(AsyncStatus.OK, t.setCallback((o, tm) -> { }));
+                round.set(r);
+                for (int spin = r % 64; spin > 0; spin--) {
+                    Thread.onSpinWait();
+                }
+                assertEquals(AsyncStatus.OK, t.close());
+                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (acked.get() < r) {
+                    assertTrue(System.nanoTime() < deadline, "starter stuck");
+                    Thread.onSpinWait();
+                }
+            }
+            starter.join(10_000);
+            System.out.println("start racing close: " + raced.get() + " DEAD, " + noCallback.get() + " NO_CALLBACK in "
+                + rounds + " rounds");
+            assertEquals(0, noCallback.get(), "a start racing with close answered NO_CALLBACK");
         }
     }
 }
