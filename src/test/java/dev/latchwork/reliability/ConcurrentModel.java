@@ -64,11 +64,13 @@ import dev.latchwork.WorkCallback;
  *     exactly once.</b> When the racing threads have stopped, group A is brought to a quiet state
  *     (every {@code OK} command claimed: {@code stats().commandsPublished()} equals the number of
  *     {@code OK} publishes, counted before each publish; no work task in flight), then one final
- *     command is published per cell. For timers a barrier task on the single timer thread then
- *     reads the fire counts: any callback that began before the barrier belongs to an older arm,
- *     any that begins after it was decided after the final command was published, so it can
- *     only be the final command's. Exactly one fire must follow the barrier for a final
- *     {@code start}, none for a final cancel, {@code startAt(far)} or sync {@code cancel()}; then
+ *     command is published per cell. The timers' final commands are published by a task on the
+ *     single timer thread itself, which first reads the fire counts: a callback that ran before
+ *     that task belongs to an older arm; one that runs after it was decided after the final
+ *     command was published (an older arm's wake-up then defers to the pending command), so it
+ *     can only be the final command's. Exactly one fire must follow for a final {@code start} or
+ *     {@code startAt(past)}, none for a final {@code cancelAsync}, {@code startAt(far)} or sync
+ *     {@code cancel()}; a work item started from the quiet state runs exactly once; then
  *     {@code isArmed()}/{@code deadline()}/{@code isPending()} must show the final command.</li>
  * <li><b>Failure isolation</b>: injected exceptions are all reported, counted exactly in
  *     {@code callbackErrors()}, and nothing else is reported.</li>

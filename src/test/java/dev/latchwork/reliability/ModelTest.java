@@ -93,7 +93,13 @@ class ModelTest {
         final long t0 = System.nanoTime();
         for (final long seed : seeds) {
             final ConcurrentModel m = new ConcurrentModel(seed);
-            m.run();
+            try {
+                m.run();
+            } catch (final Exception | AssertionError e) {
+                throw new AssertionError("ModelTest#concurrentInvariants crashed for seed " + seed + ": " + e
+                    + "\n  violations so far: " + m.violations
+                    + "\n  replay: " + Seeds.replay(ModelTest.class, "concurrentInvariants", seed), e);
+            }
             if (!m.violations.isEmpty()) {
                 throw new AssertionError("ModelTest#concurrentInvariants failed for seed " + seed + " (" + m.summary()
                     + "):\n    " + String.join("\n    ", m.violations.subList(0, Math.min(20, m.violations.size())))

@@ -58,21 +58,23 @@ class RegressionTest {
      */
     @Test
     void startRacingCloseNeverAnswersNoCallback() throws Exception {
-        final int rounds = 20_000;
+        final int rounds = 50_000;
         try (AsyncRuntime rt = AsyncRuntime.create()) {
             final AsyncTimer<Object> t = new AsyncTimer<>();
             final AtomicInteger round = new AtomicInteger(); // odd: a block with a callback is installed
             final AtomicInteger acked = new AtomicInteger();
+            final AtomicInteger starting = new AtomicInteger(); // the round whose start loop is running
             final AtomicInteger noCallback = new AtomicInteger();
             final AtomicInteger raced = new AtomicInteger();
             final Thread starter = new Thread(() -> {
                 for (int r = 1; r <= 2 * rounds; r += 2) {
-                    while (round.get() < r) {
-                        Thread.onSpinWait();
+                    for (int spins = 0; round.get() < r; spins++) {
+                        pause(spins);
                     }
                     int s;
                     do {
                         s = t.start(1, TimeUnit.HOURS);
+                        starting.lazySet(r);
                         if (s == AsyncStatus.NO_CALLBACK) {
                             noCallback.incrementAndGet();
                         } else if (s == AsyncStatus.DEAD) {
@@ -88,20 +90,32 @@ class RegressionTest {
                 assertEquals(AsyncStatus.OK, t.init(rt, new Object(), TimerClock.MONOTONIC));
                 assertEquals(AsyncStatus.OK, t.setCallback((o, tm) -> { }));
                 round.set(r);
+                for (int spins = 0; starting.get() < r; spins++) { // close while the start loop runs
+                    pause(spins);
+                }
                 for (int spin = r % 64; spin > 0; spin--) {
                     Thread.onSpinWait();
                 }
                 assertEquals(AsyncStatus.OK, t.close());
                 final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (acked.get() < r) {
+                for (int spins = 0; acked.get() < r; spins++) {
                     assertTrue(System.nanoTime() < deadline, "starter stuck");
-                    Thread.onSpinWait();
+                    pause(spins);
                 }
             }
             starter.join(10_000);
             System.out.println("start racing close: " + raced.get() + " DEAD, " + noCallback.get() + " NO_CALLBACK in "
                 + rounds + " rounds");
             assertEquals(0, noCallback.get(), "a start racing with close answered NO_CALLBACK");
+        }
+    }
+
+    /** Spin briefly, then yield: the two threads hand over every round, on a possibly busy machine. */
+    private static void pause(final int spins) {
+        if (spins < 100) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
         }
     }
 }

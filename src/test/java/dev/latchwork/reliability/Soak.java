@@ -29,7 +29,13 @@ import dev.latchwork.TimerClock;
  * <p>
  * Run: {@code ./mvnw -B -ntp -q -Psoak verify -DskipTests -Dsoak.seconds=60}. System properties:
  * {@code soak.seconds} (60), {@code soak.connections} (10000), {@code soak.spinners} (2),
- * {@code soak.report.seconds} (5), {@code soak.swap.seconds} (10).
+ * {@code soak.requests.per.second} (50000), {@code soak.report.seconds} (5), {@code soak.swap.seconds} (10),
+ * {@code soak.seed} (42).
+ * <p>
+ * The live control blocks are judged net of the drains still pending: a closed block is counted
+ * live until the dispatcher finalizes it, and on an oversubscribed machine (the busy-spin threads
+ * take every core) the dispatcher's backlog swings by tens of thousands of blocks. The backlog is
+ * printed; the heap check covers it if it ever ran away.
  */
 public final class Soak {
     static final long MS = 1_000_000L;
@@ -39,6 +45,7 @@ public final class Soak {
     final int spinners = Integer.getInteger("soak.spinners", 2);
     final long reportSeconds = Long.getLong("soak.report.seconds", 5);
     final long swapSeconds = Long.getLong("soak.swap.seconds", 10);
+    final long requestsPerSecond = Long.getLong("soak.requests.per.second", 50_000);
 
     volatile boolean running = true;
     volatile Generation gen;
@@ -248,7 +255,9 @@ public final class Soak {
 
         @Override
         public void run() {
-            long nextSwap = System.nanoTime() + TimeUnit.SECONDS.toNanos(swapSeconds);
+            final long begin = System.nanoTime();
+            long nextSwap = begin + TimeUnit.SECONDS.toNanos(swapSeconds);
+            long opened = 0;
             int i = 0;
             while (running) {
                 final Request old = ring[i];
@@ -259,13 +268,16 @@ public final class Soak {
                 final Request r = new Request(g);
                 if (r.timeout.init(g.rt, r, TimerClock.MONOTONIC) == AsyncStatus.OK) {
                     r.timeout.setCallback(Soak.this::onRequestTimeout);
-                    r.timeout.start(rnd.nextLong(20 * MS));
+                    r.timeout.start(rnd.nextLong(80 * MS)); // the ring recycles a request after ~40 ms: about half time out
                     requestsOpened.increment();
                 }
                 ring[i] = r;
                 i = (i + 1) % ring.length;
-                if ((i & 127) == 0) {
-                    LockSupport.parkNanos(200_000); // bounded rate: about 0.5 M requests/s at most
+                if ((++opened & 63) == 0) { // paced: a steady request rate, not an overload test
+                    final long ahead = begin + opened * 1_000_000_000L / requestsPerSecond - System.nanoTime();
+                    if (ahead > 0) {
+                        LockSupport.parkNanos(ahead);
+                    }
                 }
                 if (System.nanoTime() > nextSwap) {
                     swap();
@@ -304,8 +316,8 @@ public final class Soak {
             spinnerThreads[k] = new Spinner(k, connections / spinners, seeds.nextLong());
         }
         final Churn churn = new Churn(seeds.nextLong());
-        System.out.printf("latchwork soak: %d s, %d connections on %d busy-spin threads, runtime replaced every %d s, "
-            + "%d cores, Java %s%n", seconds, connections, spinners, swapSeconds,
+        System.out.printf("latchwork soak: %d s, %d connections on %d busy-spin threads, %d requests/s, runtime replaced "
+            + "every %d s, %d cores, Java %s%n", seconds, connections, spinners, requestsPerSecond, swapSeconds,
             Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
         for (final Spinner s : spinnerThreads) {
             s.start();
@@ -385,7 +397,7 @@ public final class Soak {
             generations.get(), firedBefore.get() + last.timersFired(), publishedBefore.get() + last.commandsPublished(),
             supersededBefore.get() + last.commandsSuperseded(), expired.sum(), replaced.sum(), requestsOpened.sum(),
             requestsTimedOut.sum(), workRuns.sum(), errors);
-        failed |= checkGrowth(samples, 1, "live control blocks", 1.5, 2_000);
+        failed |= checkGrowth(samples, 3, "live control blocks (minus pending drains)", 1.5, 2_000);
         // The runtime is replaced every few seconds and each runtime counts its own blocks, so a
         // leak of blocks within one runtime would show as a sawtooth: bound every sample as well.
         // Expected: a timer and a work item per connection, plus the requests in flight.
