@@ -185,8 +185,8 @@ abstract class ControlBlock extends BlockQueue.Node {
 
     /** The cell's close: clear the callback, mark detached and drop the cell's reference at once. */
     final void detach() {
+        STATE.getAndAdd(this, DETACHED - 1); // before clearing the callback: see publish
         CALLBACK.setVolatile(this, null);
-        STATE.getAndAdd(this, DETACHED - 1);
         requestDrain(); // cancels the backend now; the last release cancels again
     }
 
@@ -203,7 +203,9 @@ abstract class ControlBlock extends BlockQueue.Node {
             return AsyncStatus.DEAD;
         }
         if (needsCallback && callback == null) {
-            return AsyncStatus.NO_CALLBACK;
+            // detach marks the block before clearing its callback, so a start racing with close
+            // that finds no callback sees the mark here and answers DEAD, not NO_CALLBACK
+            return isDeadOrDetached() ? AsyncStatus.DEAD : AsyncStatus.NO_CALLBACK;
         }
         long s = (long) SEQ.getOpaque(this);
         for (int spins = 0; ; spins++) {

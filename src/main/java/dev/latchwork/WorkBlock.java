@@ -2,7 +2,6 @@ package dev.latchwork;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A work item's control block on an {@link java.util.concurrent.Executor}.
@@ -89,7 +88,7 @@ final class WorkBlock extends ControlBlock implements Runnable {
     private void submit() {
         try {
             runtime.workExecutor.execute(this);
-        } catch (final RejectedExecutionException e) {
+        } catch (final Throwable e) { // a rejection, or anything an executor may throw (an OOM allocating its task)
             RUN.compareAndSet(this, W_PENDING, W_IDLE); // not wedged: a later start tries again
             runtime.reportError(e);
         }
