@@ -183,7 +183,12 @@ abstract class ControlBlock extends BlockQueue.Node {
         return (s & DETACHED) != 0 || (s & COUNT_MASK) == 0;
     }
 
-    /** The cell's close: clear the callback, mark detached and drop the cell's reference at once. */
+    /**
+     * The cell's close: mark detached and drop the cell's reference at once, then clear the
+     * callback. DETACHED goes first: whoever sees the cleared callback then also sees DETACHED, so
+     * a racing start answers DEAD (not NO_CALLBACK) and a racing setCallback clears its callback
+     * again (see {@link #setCallback}).
+     */
     final void detach() {
         STATE.getAndAdd(this, DETACHED - 1); // before clearing the callback: see publish
         CALLBACK.setVolatile(this, null);
@@ -492,9 +497,10 @@ abstract class ControlBlock extends BlockQueue.Node {
     }
 
     /**
-     * Replaces the callback. A callback set on a block found detached is cleared again (best
-     * effort: a set racing with the detach may survive, harmlessly, because no invocation starts
-     * on a detached block; see {@link #mayInvoke()}).
+     * Replaces the callback. A callback set on a block found detached is cleared again. With
+     * {@link #detach()} marking DETACHED before it clears the callback, no callback survives a
+     * racing detach: either the store comes before detach's clear, or the check after it sees
+     * DETACHED. (No invocation starts on a detached block anyway; see {@link #mayInvoke()}.)
      */
     final void setCallback(final Object cb) {
         CALLBACK.setVolatile(this, cb);
