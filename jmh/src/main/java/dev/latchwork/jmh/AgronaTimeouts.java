@@ -11,9 +11,9 @@ import org.agrona.collections.Long2LongHashMap;
 /**
  * Agrona {@link DeadlineTimerWheel} made thread safe the obvious way: one {@link ReentrantLock}
  * around it. Re-arm is {@code cancelTimer(previous id)} + {@code scheduleTimer(now + timeout)} under
- * the lock; arm-then-cancel is schedule + cancel under one lock hold. A poller thread plays the
- * wheel's owner: every 100 µs it takes the lock and polls expiries (none are due during a
- * benchmark). Tick 2^20 ns (about 1 ms), 1024 ticks per wheel, 16 initial slots per tick.
+ * the lock; arm-then-cancel is schedule (id kept in the cell) + cancel under one lock hold. A poller thread plays the
+ * wheel's owner: every 100 µs it takes the lock and polls until the wheel's tick has caught up
+ * with the clock ({@code poll} advances one tick per call); no expiry is due during a benchmark. Tick 2^20 ns (about 1 ms), 1024 ticks per wheel, 16 initial slots per tick.
  * Deadlines are absolute: callers pass their cached {@code now}, as Agrona users do.
  * <p>
  * Needs no JVM flag: {@code DeadlineTimerWheel} and {@code Long2LongHashMap} do not touch
@@ -45,9 +45,14 @@ final class AgronaTimeouts extends Timeouts {
     private void pollLoop() {
         final DeadlineTimerWheel.TimerHandler handler = this::onExpiry;
         while (running) {
+            final long now = System.nanoTime();
             lock.lock();
             try {
-                wheel.poll(System.nanoTime(), handler, Integer.MAX_VALUE);
+                // poll advances the wheel by at most one tick per call: catch up to now, as a duty
+                // cycle that polls on every pass would
+                do {
+                    wheel.poll(now, handler, Integer.MAX_VALUE);
+                } while (wheel.currentTickTime() <= now);
             } finally {
                 lock.unlock();
             }
@@ -85,7 +90,9 @@ final class AgronaTimeouts extends Timeouts {
         final ReentrantLock l = lock;
         l.lock();
         try {
-            wheel.cancelTimer(wheel.scheduleTimer(now + IDLE_TIMEOUT_NANOS));
+            ids[cell] = wheel.scheduleTimer(now + IDLE_TIMEOUT_NANOS); // the request keeps its timer id
+            wheel.cancelTimer(ids[cell]);                               // the response cancels it
+            ids[cell] = NONE;
         } finally {
             l.unlock();
         }

@@ -22,7 +22,7 @@ import javax.imageio.ImageIO;
  * log scale of ns/op (lower is better), each bar labelled with its value.
  *
  * <pre>
- * java -Djava.awt.headless=true -cp jmh/target/benchmarks.jar dev.latchwork.jmh.ChartMain docs/benchmarks.png "subtitle" timer.json [more.json ...]
+ * java -Djava.awt.headless=true -cp jmh/target/benchmarks.jar dev.latchwork.jmh.ChartMain [--best] docs/benchmarks.png "subtitle" timer.json [more.json ...]
  * </pre>
  */
 public final class ChartMain {
@@ -39,16 +39,18 @@ public final class ChartMain {
 
     public static void main(final String[] args) throws Exception {
         System.setProperty("java.awt.headless", "true");
-        if (args.length < 3) {
-            System.err.println("usage: ChartMain out.png subtitle results.json [more-results.json ...]");
+        final boolean best = args.length > 0 && "--best".equals(args[0]);
+        final int first = best ? 1 : 0;
+        if (args.length < first + 3) {
+            System.err.println("usage: ChartMain [--best] out.png subtitle results.json [more-results.json ...]");
             System.exit(2);
         }
-        final Path[] in = new Path[args.length - 2];
-        for (int i = 2; i < args.length; i++) {
-            in[i - 2] = Paths.get(args[i]);
+        final Path[] in = new Path[args.length - first - 2];
+        for (int i = first + 2; i < args.length; i++) {
+            in[i - first - 2] = Paths.get(args[i]);
         }
-        final Results r = Results.read(in);
-        final String subtitle = args[1];
+        final Results r = Results.read(best, in);
+        final String subtitle = args[first + 1] + (best ? " Bars: best iteration of each benchmark." : "");
         final List<String> impls = new ArrayList<>();
         for (final String impl : Timeouts.IMPLS) {
             if (r.rows.stream().anyMatch(row -> impl.equals(row.impl) && "TimerBench".equals(row.benchClass))) {
@@ -101,7 +103,7 @@ public final class ChartMain {
             panel(g, r, methods[p], titles[p], impls, cells, maxDecade, x0, y0, rowH, panelH);
         }
         g.dispose();
-        final File out = new File(args[0]);
+        final File out = new File(args[first]);
         if (out.getParentFile() != null) {
             out.getParentFile().mkdirs();
         }
@@ -129,7 +131,7 @@ public final class ChartMain {
             g.setStroke(new BasicStroke(1));
             g.drawLine(x, plotTop, x, plotBottom);
             g.setColor(Color.DARK_GRAY);
-            final String label = ReportMain.ns(Math.pow(10, d)) .replace(".00", "") + " ns";
+            final String label = String.format(Locale.ROOT, "%,d ns", (long) Math.pow(10, d));
             g.drawString(label, x - g.getFontMetrics().stringWidth(label) / 2, plotBottom + 14);
         }
 

@@ -85,7 +85,9 @@ final class ForkJoinTimeouts extends Timeouts {
         if (SCHEDULE == null) {
             return 0;
         }
-        schedule(tasks[cell], IDLE_TIMEOUT_NANOS).cancel(false);
+        handles[cell] = schedule(tasks[cell], IDLE_TIMEOUT_NANOS);
+        handles[cell].cancel(false);
+        handles[cell] = null;
         return 0;
     }
 

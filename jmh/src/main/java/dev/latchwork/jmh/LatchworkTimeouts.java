@@ -106,6 +106,15 @@ final class LatchworkTimeouts extends Timeouts {
     }
 
     @Override
+    void quiesce() throws InterruptedException {
+        final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (runtime.stats().drainsPending() != 0 && System.nanoTime() - end < 0) {
+            Thread.sleep(10);
+        }
+        Thread.sleep(100);
+    }
+
+    @Override
     void close() {
         hostRunning = false;
         if (host != null) {

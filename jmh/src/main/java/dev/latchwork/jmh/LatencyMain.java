@@ -37,8 +37,9 @@ import org.openjdk.jol.info.ClassLayout;
  *   <li><b>lateness</b>: with {@code N} timers armed (10 000 and 1 000 000), 10 000 probe timers
  *       whose deadlines are spread evenly over one second fire; lateness = the time the callback
  *       runs minus the deadline. The other {@code N - 10 000} timers sit an hour (plus up to 10 s)
- *       away, so the structures are full but the firing rate is the same in both runs. A callback
- *       before its deadline is counted as "early" (must be 0).</li>
+ *       away, so the structures are full but the firing rate is the same in both runs. A full GC
+ *       runs between arming and the probe window. A callback before its deadline is counted as
+ *       "early" (must be 0).</li>
  *   <li><b>memory</b>: heap used after full GCs, before and after creating 100 000 initialized cells
  *       and after arming them all; plus JOL instance sizes of the per-timer classes.</li>
  * </ol>
@@ -89,6 +90,9 @@ public final class LatencyMain {
         }
         if (what.equals("all") || what.equals("lateness")) {
             m.lateness();
+        }
+        if (what.equals("all") || what.equals("alloc")) {
+            m.allocation();
         }
         if (what.equals("all") || what.equals("memory")) {
             m.memory();
@@ -251,6 +255,11 @@ public final class LatencyMain {
             }
             t.awaitArmed(p, n);
             final long armed = System.nanoTime();
+            if (n > p) {
+                // a full GC now, so the harness's arming garbage is not evacuated (with the million
+                // live timers) by a young pause inside the probe window: that would measure the GC
+                System.gc();
+            }
             final int[] order = shuffled(p, rnd);
             final long start = System.nanoTime() + LEAD_NANOS;
             for (final int i : order) {
@@ -283,6 +292,63 @@ public final class LatencyMain {
     }
 
     // ------------------------------------------------------------------------------------------
+    // allocation per operation, every thread counted
+
+    private void allocation() throws InterruptedException {
+        final com.sun.management.ThreadMXBean mx =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        final int n = 100_000;
+        final long ops = 20_000_000;
+        System.out.println("### Allocation per operation, all threads (cross-check of JMH's B/op)");
+        System.out.println();
+        System.out.printf(Locale.ROOT, "%,d operations round-robin over %,d cells on one thread after two warm-up rounds"
+            + " and a wait until the engine is idle;"
+            + " bytes from `getTotalThreadAllocatedBytes` (every thread: caller, dispatcher, duty cycle, timer threads)"
+            + " and `getThreadAllocatedBytes` of the caller alone.%n%n", ops, n);
+        System.out.println("| contender | workload | B/op, all threads | B/op, caller | bytes in total, all threads |");
+        System.out.println("|---|---|---:|---:|---:|");
+        for (final String impl : Timeouts.IMPLS) {
+            final Timeouts t = Timeouts.create(impl);
+            if (!t.supported()) {
+                continue;
+            }
+            t.open(n);
+            try {
+                for (final boolean rearm : new boolean[] {true, false}) {
+                    long now = System.nanoTime();
+                    long bad = 0;
+                    for (int round = 0; round < 3; round++) {
+                        if (round == 2) {
+                            t.quiesce(); // a deferred engine applies each cell's first arm (allocating its
+                                         // wake-up and executor task) well after the caller moved on
+                        }
+                        final long total0 = mx.getTotalThreadAllocatedBytes();
+                        final long own0 = mx.getCurrentThreadAllocatedBytes();
+                        final long count = round < 2 ? 2L * n : ops;
+                        for (long i = 0; i < count; i++) {
+                            if ((i & 1023) == 0) {
+                                now = System.nanoTime();
+                            }
+                            final int cell = (int) (i % n);
+                            bad += (rearm ? t.rearm(cell, now) : t.armCancel(cell, now)) != 0 ? 1 : 0;
+                        }
+                        final long own1 = mx.getCurrentThreadAllocatedBytes();
+                        final long total1 = mx.getTotalThreadAllocatedBytes();
+                        if (round == 2) {
+                            System.out.printf(Locale.ROOT, "| %s | %s | %.4f | %.4f | %,d |%s%n", impl,
+                                rearm ? "re-arm" : "arm+cancel", (total1 - total0) / (double) count,
+                                (own1 - own0) / (double) count, total1 - total0, bad == 0 ? "" : " " + bad + " non-OK");
+                        }
+                    }
+                }
+            } finally {
+                t.close();
+            }
+        }
+        System.out.println();
+    }
+
+    // ------------------------------------------------------------------------------------------
     // memory
 
     private void memory() throws InterruptedException {
@@ -301,11 +367,12 @@ public final class LatencyMain {
         System.out.println();
         System.out.println("| class | bytes |");
         System.out.println("|---|---:|");
+        quietJolInit();
         for (final String cls : new String[] {
             "dev.latchwork.AsyncTimer", "dev.latchwork.TimerBlock", "dev.latchwork.TimerBlock$Wake",
             "io.netty.util.HashedWheelTimer$HashedWheelTimeout",
             "java.util.concurrent.ScheduledThreadPoolExecutor$ScheduledFutureTask",
-            "java.util.concurrent.ForkJoinPool$DelayScheduler", "java.util.concurrent.ScheduledForkJoinTask"}) {
+            "java.util.concurrent.DelayScheduler$ScheduledForkJoinTask"}) {
             try {
                 final Class<?> c = Class.forName(cls);
                 System.out.printf(Locale.ROOT, "| `%s` | %d |%n", cls, ClassLayout.parseClass(c).instanceSize());
@@ -316,6 +383,23 @@ public final class LatencyMain {
             }
         }
         System.out.println();
+    }
+
+    /** JOL prints an attach warning on first use; keep it out of the markdown. */
+    private static void quietJolInit() {
+        final java.io.PrintStream out = System.out;
+        final java.io.PrintStream err = System.err;
+        final java.io.PrintStream sink = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
+        System.setOut(sink);
+        System.setErr(sink);
+        try {
+            org.openjdk.jol.vm.VM.current();
+        } catch (final RuntimeException | LinkageError e) {
+            // reported per class below
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
     }
 
     private void memoryRow(final String impl) throws InterruptedException {

@@ -44,7 +44,9 @@ final class NettyTimeouts extends Timeouts {
 
     @Override
     int armCancel(final int cell, final long now) {
-        timer.newTimeout(tasks[cell], IDLE_TIMEOUT_NANOS, TimeUnit.NANOSECONDS).cancel();
+        handles[cell] = timer.newTimeout(tasks[cell], IDLE_TIMEOUT_NANOS, TimeUnit.NANOSECONDS); // the request keeps it
+        handles[cell].cancel();                                                                  // the response cancels it
+        handles[cell] = null;
         return 0;
     }
 

@@ -11,10 +11,12 @@ import java.util.TreeSet;
  * Turns a JMH JSON result file of {@link TimerBench} (and {@link SharedCellBench}) into the
  * markdown tables of {@code docs/BENCHMARKS.md}: ns/op ± error, B/op, ratio to the floor, 2-thread
  * scaling, latchwork's speed-up over each peer, and the contract's section 5 goals marked met or
- * missed with the measured figures.
+ * missed with the measured figures. With {@code --best} every comparison uses each benchmark's
+ * fastest measurement iteration instead of the mean (for preliminary runs on a loaded machine,
+ * where the mean mostly measures the other processes); the tables then show "best (mean ± error)".
  *
  * <pre>
- * java -cp jmh/target/benchmarks.jar dev.latchwork.jmh.ReportMain timer.json [shared-cell.json]
+ * java -cp jmh/target/benchmarks.jar dev.latchwork.jmh.ReportMain [--best] timer.json [shared-cell.json]
  * </pre>
  */
 public final class ReportMain {
@@ -42,20 +44,27 @@ public final class ReportMain {
     }
 
     public static void main(final String[] args) throws Exception {
-        if (args.length < 1) {
-            System.err.println("usage: ReportMain results.json [more-results.json ...]");
+        final boolean best = args.length > 0 && "--best".equals(args[0]);
+        final int first = best ? 1 : 0;
+        if (args.length <= first) {
+            System.err.println("usage: ReportMain [--best] results.json [more-results.json ...]");
             System.exit(2);
         }
-        final Path[] in = new Path[args.length];
-        for (int i = 0; i < args.length; i++) {
-            in[i] = Paths.get(args[i]);
+        final Path[] in = new Path[args.length - first];
+        for (int i = first; i < args.length; i++) {
+            in[i - first] = Paths.get(args[i]);
         }
-        new ReportMain(Results.read(in)).print();
+        new ReportMain(Results.read(best, in)).print();
     }
 
     private void print() {
         System.out.printf(Locale.ROOT, "_JMH %s, JDK %s (%s), %d CPUs on the reporting machine._%n%n", r.jmh, r.jdk, r.vm,
             Runtime.getRuntime().availableProcessors());
+        if (r.best) {
+            System.out.println("_Compared statistic: each benchmark's **best** measurement iteration (the mean ± 99.9 % error"
+                + " follows in parentheses). Use the mean on a quiet machine._");
+            System.out.println();
+        }
         for (final String w : WORKLOADS) {
             for (final int c : cells) {
                 workloadTable(w, c);
@@ -181,8 +190,8 @@ public final class ReportMain {
             if (impls.contains("jdk25-fjp")) {
                 speedup("JDK 25 ForkJoinPool.schedule + cancel reported", lw, "jdk25-fjp", WORKLOADS, 1, 0, 0);
             } else {
-                goal("JDK 25 ForkJoinPool.schedule + cancel reported", lw, "not measured: this run is on JDK " + r.jdk,
-                    "missed (run on JDK 25)");
+                goal("JDK 25 ForkJoinPool.schedule + cancel reported", lw, "not in this run (JDK " + r.jdk
+                    + "; ForkJoinPool.schedule is new in 25)", "run on JDK 25");
             }
         }
         for (final String lw : HOT_MODES) {
@@ -190,7 +199,7 @@ public final class ReportMain {
         }
         System.out.println();
         System.out.println("Fire lateness (p99 ≤ 1 ms with 1M armed) and memory (control block ≤ 128 B) come from the"
-            + " latency harness below.");
+            + " latency harness (LatencyMain).");
         System.out.println();
     }
 
@@ -312,11 +321,12 @@ public final class ReportMain {
         return String.format(Locale.ROOT, "%,.0f", v);
     }
 
-    private static String nsErr(final Results.Row row) {
+    private String nsErr(final Results.Row row) {
         if (row == null) {
             return "";
         }
-        return Double.isNaN(row.error) ? ns(row.score) : ns(row.score) + " ± " + ns(row.error);
+        final String mean = Double.isNaN(row.error) ? ns(row.mean) : ns(row.mean) + " ± " + ns(row.error);
+        return r.best ? ns(row.score) + " (" + mean + ")" : mean;
     }
 
     private static String bytes(final Results.Row row) {

@@ -16,8 +16,11 @@ final class Results {
         String impl;
         int cells;
         int threads;
+        /** The statistic compared: the mean, or the best iteration with {@link Results#best}. */
         double score;
+        double mean;
         double error;
+        double min;
         double bytesPerOp;
         double nonOk;
         double busy;
@@ -27,13 +30,20 @@ final class Results {
     }
 
     final List<Row> rows = new ArrayList<>();
+    /** Compare the best (fastest) iteration instead of the mean: for runs on a loaded machine. */
+    boolean best;
     String jdk = "?";
     String vm = "?";
     String jmh = "?";
     int jdkFeature = 17;
 
     static Results read(final Path... files) throws IOException {
+        return read(false, files);
+    }
+
+    static Results read(final boolean best, final Path... files) throws IOException {
         final Results r = new Results();
+        r.best = best;
         for (final Path file : files) {
             r.add(file);
         }
@@ -50,7 +60,11 @@ final class Results {
     }
 
     private void add(final Path file) throws IOException {
-        final Object root = Json.parse(new String(Files.readAllBytes(file), StandardCharsets.UTF_8));
+        final String text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+        if (text.isBlank()) {
+            throw new IllegalArgumentException(file + " is empty: did the JMH run finish?");
+        }
+        final Object root = Json.parse(text);
         if (!(root instanceof List)) {
             throw new IllegalArgumentException(file + " is not a JMH JSON result array");
         }
@@ -66,8 +80,10 @@ final class Results {
             final String cells = Json.str(o, "params", "cells");
             row.cells = cells == null ? 1 : Integer.parseInt(cells);
             row.threads = (int) Json.num(o, "threads");
-            row.score = Json.num(o, "primaryMetric", "score");
+            row.mean = Json.num(o, "primaryMetric", "score");
             row.error = Json.num(o, "primaryMetric", "scoreError");
+            row.min = Json.num(o, "primaryMetric", "scorePercentiles", "0.0");
+            row.score = best && !Double.isNaN(row.min) ? row.min : row.mean;
             row.bytesPerOp = Json.num(o, "secondaryMetrics", "gc.alloc.rate.norm", "score");
             row.nonOk = Json.num(o, "secondaryMetrics", "nonOk", "score");
             row.busy = Json.num(o, "secondaryMetrics", "busy", "score");
@@ -77,13 +93,19 @@ final class Results {
             r.jdk = row.jdk;
             r.vm = row.vm;
             r.jmh = Json.str(o, "jmhVersion");
-            r.rows.add(row);
+            final Row previous = r.find(row.benchClass, row.method, row.impl, row.cells);
+            if (previous == null) {
+                r.rows.add(row);
+            } else if (!r.best || row.score < previous.score) {
+                // the same benchmark in several files: the later run wins, or the faster one with best
+                r.rows.set(r.rows.indexOf(previous), row);
+            }
         }
     }
 
     Row find(final String benchClass, final String method, final String impl, final int cells) {
         for (final Row row : rows) {
-            if (row.benchClass.equals(benchClass) && row.method.equals(method) && impl.equals(row.impl)
+            if (row.benchClass.equals(benchClass) && row.method.equals(method) && java.util.Objects.equals(impl, row.impl)
                 && row.cells == cells) {
                 return row;
             }

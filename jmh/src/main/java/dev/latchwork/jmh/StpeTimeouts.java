@@ -40,7 +40,9 @@ final class StpeTimeouts extends Timeouts {
 
     @Override
     int armCancel(final int cell, final long now) {
-        executor.schedule(tasks[cell], IDLE_TIMEOUT_NANOS, TimeUnit.NANOSECONDS).cancel(false);
+        handles[cell] = executor.schedule(tasks[cell], IDLE_TIMEOUT_NANOS, TimeUnit.NANOSECONDS);
+        handles[cell].cancel(false);
+        handles[cell] = null;
         return 0;
     }
 

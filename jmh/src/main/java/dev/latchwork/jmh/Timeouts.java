@@ -22,7 +22,8 @@ import dev.latchwork.DispatchMode;
  *   <li>{@link #rearm}: re-arm the cell's idle timeout to {@code now + IDLE_TIMEOUT_NANOS}. Peers do
  *       what their users do: cancel the previous handle/id and schedule a new one.</li>
  *   <li>{@link #armCancel}: arm then cancel at once (a request timeout that the response beats);
- *       nothing stays armed.</li>
+ *       nothing stays armed. Peers keep the handle or id in the cell between the two calls, as the
+ *       request object would.</li>
  * </ul>
  * The timeout is long enough that nothing fires during a measurement fork; {@link #fired()} is
  * checked at tear-down.
@@ -112,6 +113,11 @@ abstract class Timeouts {
 
     /** Waits until the cells {@code [from, to)}, armed before, are armed on the backend (deferred contenders). */
     void awaitArmed(final int from, final int to) {
+    }
+
+    /** Waits until background threads have applied everything issued so far (allocation check). */
+    void quiesce() throws InterruptedException {
+        Thread.sleep(100);
     }
 
     /** Stops the engine; prints nothing unless something is worth reporting. */

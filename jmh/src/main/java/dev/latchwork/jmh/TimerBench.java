@@ -23,8 +23,9 @@ import org.openjdk.jmh.infra.ThreadParams;
 /**
  * The side-by-side suite (contract section 5): every contender of {@link Timeouts} on the same two
  * workloads, on one cell per thread and round-robin over 100 000 cells, at 1 and 2 threads.
- * Threads never share a cell: with {@code cells=1} each thread has its own cell; with
- * {@code cells=100000} each thread has its own half. Run with {@code -prof gc}; B/op is
+ * Threads never share a cell: with {@code cells=1} each thread has its own cell ({@link #SPREAD}
+ * cells apart, so that two threads' cells share no cache line); with {@code cells=100000} each
+ * thread has its own half. Run with {@code -prof gc}; B/op is
  * {@code gc.alloc.rate.norm}, which JMH 1.37 computes from <i>all</i> threads' allocation
  * ({@code getTotalThreadAllocatedBytes}), so a dispatcher, worker or poller thread that allocates
  * shows up too.
@@ -60,8 +61,18 @@ public class TimerBench {
     /** {@code -Dlatchwork.bench.stats=true} prints each engine's counters at the end of a trial. */
     static final boolean PRINT_STATS = Boolean.getBoolean("latchwork.bench.stats");
 
+    /**
+     * With one cell per thread, thread {@code t} uses cell {@code t * SPREAD}: cells are allocated
+     * one after another, so the cells of threads 0 and 1 would otherwise share cache lines (two
+     * 32-byte floor blocks fit in one line) and the 2-thread runs would measure false sharing of
+     * the harness's allocation order instead of the contenders.
+     */
+    static final int SPREAD = 64;
+
     Timeouts timeouts;
     int totalCells;
+    /** Distance between the first cells of two threads. */
+    int stride;
 
     @Setup(Level.Trial)
     public void setup(final BenchmarkParams params) {
@@ -69,7 +80,8 @@ public class TimerBench {
         if (cells != 1 && cells % threads != 0) {
             throw new IllegalArgumentException("cells=" + cells + " is not a multiple of threads=" + threads);
         }
-        totalCells = cells == 1 ? threads : cells;
+        stride = cells == 1 ? SPREAD : cells / threads;
+        totalCells = cells == 1 ? threads * SPREAD : cells;
         timeouts = Timeouts.create(impl);
         timeouts.open(totalCells);
         timeouts.closeAtExit();
@@ -106,9 +118,8 @@ public class TimerBench {
 
         @Setup(Level.Trial)
         public void setup(final TimerBench bench, final ThreadParams thread) {
-            final int per = bench.totalCells / thread.getThreadCount();
-            lo = thread.getThreadIndex() * per;
-            hi = lo + per;
+            lo = thread.getThreadIndex() * bench.stride;
+            hi = lo + (bench.cells == 1 ? 1 : bench.stride);
             next = lo;
             now = System.nanoTime();
         }
