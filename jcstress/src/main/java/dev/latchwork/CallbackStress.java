@@ -53,7 +53,7 @@ public class CallbackStress {
         public void arbiter(final III_Result r) {
             final Object cb = t.block.callback;
             r.r3 = cb == StressSupport.TIMER_CB ? 1 : cb == StressSupport.TIMER_CB_2 ? 2 : 0;
-            t.close();
+            StressSupport.closeAndQuiesce(RT, t);
         }
     }
 
@@ -114,7 +114,7 @@ public class CallbackStress {
             r.r4 = all - r.r4;
             r.r2 = all;
             StressSupport.quiesce(RT, b);
-            t.close();
+            StressSupport.closeAndQuiesce(RT, t);
         }
     }
 
@@ -152,7 +152,7 @@ public class CallbackStress {
         public void arbiter(final III_Result r) {
             r.r2 = owner.started.get();
             StressSupport.quiesce(RT, b);
-            t.close();
+            StressSupport.closeAndQuiesce(RT, t);
         }
     }
 }

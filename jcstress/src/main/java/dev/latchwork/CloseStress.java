@@ -126,6 +126,7 @@ public class CloseStress {
     public static class ExpiryVsClose {
         final Owner owner = new Owner();
         final AsyncTimer<Owner> t = new AsyncTimer<>();
+        final TimerBlock b;
         final TimerBlock.Wake wake;
         volatile int closed;
 
@@ -133,8 +134,9 @@ public class CloseStress {
             t.init(RT, owner, TimerClock.MONOTONIC);
             t.setCallback(StressSupport.TIMER_CB);
             t.start(0);
-            StressSupport.quiesce(RT, t.block);
-            wake = StressSupport.wakeOf(t); // due at once
+            b = (TimerBlock) t.block;
+            StressSupport.quiesce(RT, b);
+            wake = b.wake; // due at once
         }
 
         @Actor
@@ -151,7 +153,8 @@ public class CloseStress {
 
         @Arbiter
         public void arbiter(final II_Result r) {
-            r.r2 = owner.started.get(); // the detached block's final drain runs in a later arbiter
+            r.r2 = owner.started.get();
+            StressSupport.quiesce(RT, b); // the detached block's final drain
         }
     }
 
@@ -194,6 +197,7 @@ public class CloseStress {
         @Arbiter
         public void arbiter(final II_Result r) {
             r.r2 = owner.started.get();
+            StressSupport.quiesce(RT, b); // the detached block's final drain
         }
     }
 

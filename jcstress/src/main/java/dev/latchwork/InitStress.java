@@ -53,7 +53,7 @@ public class InitStress {
         public void arbiter(final III_Result r) {
             final ControlBlock b = t.block;
             r.r3 = b == null ? 0 : b.owner == owner1 ? 1 : b.owner == owner2 ? 2 : -1;
-            t.close(); // its final drain runs in a later arbiter's drain of the shared queue
+            StressSupport.closeAndQuiesce(RT, t);
         }
     }
 

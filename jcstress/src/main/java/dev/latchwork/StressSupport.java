@@ -97,9 +97,17 @@ final class StressSupport {
         }
     }
 
-    /** The scheduled wake-up of a timer block (null if none). */
-    static TimerBlock.Wake wakeOf(final AsyncTimer<?> t) {
-        return ((TimerBlock) t.block).wake;
+    /**
+     * Closes the cell and drains its block until idle (its final pass runs {@code onDead}). Every
+     * arbiter leaves its block idle: a block left queued on a shared runtime that nobody drains
+     * would make the queue, and the heap, grow without bound.
+     */
+    static void closeAndQuiesce(final AsyncRuntime rt, final AsyncCell c) {
+        final ControlBlock b = c.block;
+        c.close();
+        if (b != null) {
+            quiesce(rt, b);
+        }
     }
 
     /** Owner of the cells under test: counts what the stub backends and the callbacks saw. */

@@ -80,7 +80,7 @@ public class WorkStress {
             r.r3 = owner.started.get();
             r.r4 = owner.submitted.get();
             r.r5 = owner.maxInside;
-            w.close();
+            StressSupport.closeAndQuiesce(RT, w);
         }
     }
 
@@ -119,7 +119,7 @@ public class WorkStress {
             r.r1 = owner.started.get();
             r.r2 = owner.maxInside;
             r.r3 = b.run;
-            w.close();
+            StressSupport.closeAndQuiesce(RT, w);
         }
     }
 
@@ -169,7 +169,7 @@ public class WorkStress {
             r.r3 = owner.started.get();
             r.r4 = b.run;
             r.r5 = owner.maxInside;
-            w.close();
+            StressSupport.closeAndQuiesce(RT, w);
         }
     }
 }

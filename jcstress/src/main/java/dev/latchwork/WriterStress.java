@@ -61,7 +61,7 @@ public class WriterStress {
         public void arbiter(final III_Result r) {
             StressSupport.quiesce(RT, t.block);
             r.r3 = applied(t, StressSupport.FAR, StressSupport.FAR_2);
-            t.close(); // the close's drain runs in a later arbiter (shared queue)
+            StressSupport.closeAndQuiesce(RT, t);
         }
     }
 
@@ -101,7 +101,7 @@ public class WriterStress {
         public void arbiter(final III_Result r) {
             StressSupport.quiesce(RT, t.block);
             r.r3 = applied(t, StressSupport.FAR, StressSupport.FAR_2);
-            t.close();
+            StressSupport.closeAndQuiesce(RT, t);
         }
     }
 }
