@@ -2,7 +2,7 @@ package dev.latchwork;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.LockSupport; // not a lock: parkNanos only in backoff() (sync cancel, runtime close), never on the hot path
 
 /**
  * A cell's control block (the kernel's {@code struct bpf_async_cb}): installed in its cell by CAS
