@@ -12,7 +12,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.LockSupport; // not a lock: unpark only when wakeDispatcherOnCommand is set (opt-in) and in close()
 import java.util.function.Consumer;
 
 import org.agrona.concurrent.IdleStrategy;

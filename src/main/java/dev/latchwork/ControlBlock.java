@@ -2,7 +2,7 @@ package dev.latchwork;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.LockSupport; // not a lock: parkNanos only in backoff() (sync cancel, runtime close), never on the hot path
 
 /**
  * A cell's control block (the kernel's {@code struct bpf_async_cb}): installed in its cell by CAS
@@ -190,7 +190,7 @@ abstract class ControlBlock extends BlockQueue.Node {
      * again (see {@link #setCallback}).
      */
     final void detach() {
-        STATE.getAndAdd(this, DETACHED - 1);
+        STATE.getAndAdd(this, DETACHED - 1); // before clearing the callback: see publish
         CALLBACK.setVolatile(this, null);
         requestDrain(); // cancels the backend now; the last release cancels again
     }
@@ -208,7 +208,8 @@ abstract class ControlBlock extends BlockQueue.Node {
             return AsyncStatus.DEAD;
         }
         if (needsCallback && callback == null) {
-            // cleared by a concurrent close (detach marks DETACHED first), or never set / sync cancel
+            // detach marks the block before clearing its callback, so a start racing with close
+            // that finds no callback sees the mark here and answers DEAD, not NO_CALLBACK
             return isDeadOrDetached() ? AsyncStatus.DEAD : AsyncStatus.NO_CALLBACK;
         }
         long s = (long) SEQ.getOpaque(this);
@@ -252,10 +253,14 @@ abstract class ControlBlock extends BlockQueue.Node {
             }
             final long s = (long) SEQ.getOpaque(this);
             if ((s & 3) == 0 && SEQ.compareAndSet(this, s, s + 1)) {
+                // We hold the latch: command s >>> 2 is the latest, and no expiry can fire meanwhile
+                // (commandPending() is true). Its op decides: a cancel (or nothing) leaves nothing
+                // armed, whatever the backend shows until the drain catches up; a start not yet
+                // applied (claimed or not: consumed advances only after the apply) is armed; an
+                // applied one is armed until it fires (or, for work, until its run starts).
                 final int prevOp = (int) OP0.getOpaque(this);
-                // consumed is advanced only after the apply, so a start is either unapplied or visible
-                final boolean unappliedStart = prevOp != OP_CANCEL && prevOp != OP_NONE && (s >>> 2) > consumed;
-                final boolean pending = unappliedStart || isPendingOnBackend();
+                final boolean pending = (prevOp == OP_START || prevOp == OP_START_AT)
+                    && ((s >>> 2) > consumed || isPendingOnBackend());
                 write(s, OP_CANCEL, 0);
                 SYNC_CANCEL.setVolatile(this, (s >>> 2) + 1); // before the canceller reads running
                 afterPublish();

@@ -3,7 +3,6 @@ package dev.latchwork;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -139,8 +138,8 @@ final class TimerBlock extends ControlBlock {
         WAKE.setVolatile(this, fresh); // before scheduling: the wake-up may run at once
         try {
             fresh.future = runtime.scheduler.schedule(fresh, delay, TimeUnit.NANOSECONDS);
-        } catch (final RejectedExecutionException e) {
-            WAKE.compareAndSet(this, fresh, null);
+        } catch (final Throwable e) { // a rejection, or anything a scheduler may throw (an OOM allocating its task)
+            WAKE.compareAndSet(this, fresh, null); // never keep a wake-up that was not scheduled
             runtime.reportError(e);
         }
     }
@@ -196,7 +195,10 @@ final class TimerBlock extends ControlBlock {
         // we see its cancel as a pending command (and hand over to the drain) - never neither.
         final ControlBlock prev = enterCallback();
         try {
-            if (drainStatus != IDLE || commandPending()) {
+            // Order matters: "command in flight" first, "drain idle" second. A command whose
+            // number we see as consumed was applied by a pass that returns to IDLE only after, so
+            // reading IDLE afterwards means the target already reflects it and the CAS fails.
+            if (commandPending() || drainStatus != IDLE) {
                 handOver = true; // a newer command supersedes this arm; the drain decides
             } else if (TARGET.compareAndSet(this, t, NEVER)) {
                 runtime.armed.decrement();

@@ -2,7 +2,6 @@ package dev.latchwork;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A work item's control block on an {@link java.util.concurrent.Executor}.
@@ -52,6 +51,8 @@ final class WorkBlock extends ControlBlock implements Runnable {
     volatile int run;
     /** Number of the latest start command applied (drain-written). */
     volatile long startNum;
+    /** Drain-owned: apply moved IDLE to PENDING; settle submits the run. */
+    private boolean submitPending;
 
     WorkBlock(final AsyncRuntime runtime, final Object owner, final AsyncCell cell) {
         super(runtime, owner, cell);
@@ -65,7 +66,10 @@ final class WorkBlock extends ControlBlock implements Runnable {
                 final int r = run;
                 if (r == W_IDLE) {
                     if (RUN.compareAndSet(this, W_IDLE, W_PENDING)) {
-                        submit();
+                        // submitted by settle(), after the drain publishes this command as
+                        // consumed: the run may start (and end) at once, and a sync cancel that
+                        // sees the run must also see the start as applied
+                        submitPending = true;
                         return;
                     }
                 } else if (r == W_RUNNING) {
@@ -84,7 +88,7 @@ final class WorkBlock extends ControlBlock implements Runnable {
     private void submit() {
         try {
             runtime.workExecutor.execute(this);
-        } catch (final RejectedExecutionException e) {
+        } catch (final Throwable e) { // a rejection, or anything an executor may throw (an OOM allocating its task)
             RUN.compareAndSet(this, W_PENDING, W_IDLE); // not wedged: a later start tries again
             runtime.reportError(e);
         }
@@ -92,7 +96,10 @@ final class WorkBlock extends ControlBlock implements Runnable {
 
     @Override
     void settle() {
-        // nothing: submissions happen in apply
+        if (submitPending) {
+            submitPending = false;
+            submit();
+        }
     }
 
     @Override

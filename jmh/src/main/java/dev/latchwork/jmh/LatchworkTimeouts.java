@@ -1,0 +1,142 @@
+package dev.latchwork.jmh;
+
+import java.util.concurrent.TimeUnit;
+
+import dev.latchwork.AsyncRuntime;
+import dev.latchwork.AsyncStats;
+import dev.latchwork.AsyncStatus;
+import dev.latchwork.AsyncTimer;
+import dev.latchwork.DispatchMode;
+import dev.latchwork.TimerCallback;
+import dev.latchwork.TimerClock;
+
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+
+/**
+ * latchwork: one {@link AsyncTimer} per cell on one shared {@link AsyncRuntime} with its default
+ * backend (an owned single-thread {@code ScheduledThreadPoolExecutor}). Re-arm is {@code start} (or
+ * {@code startAt} with the caller's cached clock); arm-then-cancel is {@code start} +
+ * {@code cancelAsync}. In {@link DispatchMode#HOST_DRIVEN} a background thread plays the user's
+ * duty cycle: it loops {@link AsyncRuntime#drain()} with the same backoff idle strategy as the
+ * default dispatcher (spin 64, yield 16, park 1 µs..100 µs).
+ */
+final class LatchworkTimeouts extends Timeouts {
+    private final DispatchMode mode;
+    private final boolean absolute;
+    private AsyncRuntime runtime;
+    private AsyncTimer<Cell>[] timers;
+    private Thread host;
+    private volatile boolean hostRunning;
+
+    /** The owner of one timer: what a connection object would be. */
+    static final class Cell {
+        final int index;
+
+        Cell(final int index) {
+            this.index = index;
+        }
+    }
+
+    LatchworkTimeouts(final DispatchMode mode, final boolean absolute) {
+        this.mode = mode;
+        this.absolute = absolute;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    void open(final int cells) {
+        runtime = AsyncRuntime.builder().dispatchMode(mode).threadFactory(daemonThreads("latchwork-" + mode)).build();
+        if (mode == DispatchMode.HOST_DRIVEN) {
+            hostRunning = true;
+            host = new Thread(this::hostLoop, "latchwork-host-duty-cycle");
+            host.setDaemon(true);
+            host.start();
+        }
+        final TimerCallback<Cell> callback = (owner, timer) -> onFire(owner.index);
+        timers = new AsyncTimer[cells];
+        for (int i = 0; i < cells; i++) {
+            final AsyncTimer<Cell> t = new AsyncTimer<>();
+            check(t.init(runtime, new Cell(i), TimerClock.MONOTONIC), "init");
+            check(t.setCallback(callback), "setCallback");
+            timers[i] = t;
+        }
+    }
+
+    private void hostLoop() {
+        final IdleStrategy idle = new BackoffIdleStrategy(64, 16, 1_000, 100_000);
+        final AsyncRuntime rt = runtime;
+        while (hostRunning) {
+            idle.idle(rt.drain());
+        }
+    }
+
+    private static void check(final int status, final String what) {
+        if (status != AsyncStatus.OK) {
+            throw new IllegalStateException(what + " answered " + AsyncStatus.name(status));
+        }
+    }
+
+    @Override
+    int rearm(final int cell, final long now) {
+        final AsyncTimer<Cell> t = timers[cell];
+        return absolute ? t.startAt(now + IDLE_TIMEOUT_NANOS) : t.start(IDLE_TIMEOUT_NANOS);
+    }
+
+    @Override
+    int armCancel(final int cell, final long now) {
+        final AsyncTimer<Cell> t = timers[cell];
+        final int armed = absolute ? t.startAt(now + IDLE_TIMEOUT_NANOS) : t.start(IDLE_TIMEOUT_NANOS);
+        return armed | t.cancelAsync();
+    }
+
+    @Override
+    int armAt(final int cell, final long deadlineNanos) {
+        return timers[cell].startAt(deadlineNanos);
+    }
+
+    @Override
+    void awaitArmed(final int from, final int to) {
+        for (int i = from; i < to; i++) {
+            final AsyncTimer<Cell> t = timers[i];
+            if (!t.isArmed()) {
+                await(t::isArmed, TimeUnit.SECONDS.toNanos(60), "latchwork commands to be applied");
+            }
+        }
+    }
+
+    @Override
+    void quiesce() throws InterruptedException {
+        final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (runtime.stats().drainsPending() != 0 && System.nanoTime() - end < 0) {
+            Thread.sleep(10);
+        }
+        Thread.sleep(100);
+    }
+
+    @Override
+    void close() {
+        hostRunning = false;
+        if (host != null) {
+            try {
+                host.join(10_000);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (runtime != null) {
+            runtime.close();
+        }
+    }
+
+    @Override
+    String stats() {
+        if (runtime == null) {
+            return "";
+        }
+        final AsyncStats s = runtime.stats();
+        return "latchwork " + mode + ": published=" + s.commandsPublished() + " superseded=" + s.commandsSuperseded()
+            + " busy=" + s.busy() + " drains=" + s.drains() + " fired=" + s.timersFired() + " armed=" + s.timersArmed()
+            + " pendingDrains=" + s.drainsPending() + " dropped=" + s.commandsDropped();
+    }
+}
