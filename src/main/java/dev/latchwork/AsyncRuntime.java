@@ -30,8 +30,13 @@ import org.agrona.concurrent.IdleStrategy;
  * the dispatcher thread (modes DEFERRED and INLINE, the latter for the commands its callers could
  * not apply themselves) or the user's thread through {@link #drain()} (HOST_DRIVEN). The
  * dispatcher idles with an Agrona {@link IdleStrategy} fed the work count, so a busy runtime never
- * parks. Counters are {@link LongAdder}s updated off the hot path (the only hot-path ones are BUSY
- * answers and queue offers, both striped).
+ * parks. Counters are {@link LongAdder}s updated off the hot path (the only hot-path one counts BUSY
+ * answers, which are rare). A publisher that queues a block touches no runtime-wide counter: such a
+ * counter is one more fenced read-modify-write per operation, on a line that the dispatcher's own
+ * counters share, so it bounced between the two cores on every re-arm of a cold cell. The queue
+ * length that {@link #stats()} reports is counted by walking the queue instead (see
+ * {@link BlockQueue#estimateSize()}); tests that must see every offer and poll build their runtime
+ * with {@code Builder.countQueueTraffic()}.
  */
 public final class AsyncRuntime implements AutoCloseable {
     private static final AtomicInteger RUNTIME_IDS = new AtomicInteger();
@@ -39,6 +44,10 @@ public final class AsyncRuntime implements AutoCloseable {
     private static final VarHandle CONSUMER;
     /** Blocks drained per dispatcher loop before the idle strategy is consulted. */
     private static final int DRAIN_LIMIT = 256;
+    /** The default least time between two dispatcher rounds while commands keep coming: 20 µs. */
+    static final long DEFAULT_DRAIN_INTERVAL_NANOS = 20_000;
+    /** The longest drain interval accepted: 10 ms (commands wait for it, and so do expiries handed over). */
+    static final long MAX_DRAIN_INTERVAL_NANOS = 10_000_000;
 
     static {
         try {
@@ -58,6 +67,7 @@ public final class AsyncRuntime implements AutoCloseable {
     private final Consumer<Throwable> errorHandler;
     private final boolean wakeOnCommand;
     private final long closeTimeoutNanos;
+    private final long drainIntervalNanos;
     private final BlockQueue queue = new BlockQueue();
     private final Thread dispatcher;
     private final IdleStrategy idle;
@@ -78,8 +88,10 @@ public final class AsyncRuntime implements AutoCloseable {
     final LongAdder errors = new LongAdder();
     final LongAdder live = new LongAdder();
     final LongAdder armed = new LongAdder();
-    final LongAdder enqueued = new LongAdder();
-    final LongAdder dequeued = new LongAdder();
+    /** Offers to the queue; null (not counted) unless built with {@code countQueueTraffic()}. */
+    final LongAdder enqueued;
+    /** Polls from the queue; null (not counted) unless built with {@code countQueueTraffic()}. */
+    final LongAdder dequeued;
     final LongAdder dropped = new LongAdder();
     final AtomicInteger activeCallbacks = new AtomicInteger();
 
@@ -90,6 +102,9 @@ public final class AsyncRuntime implements AutoCloseable {
         this.errorHandler = b.errorHandler != null ? b.errorHandler : AsyncRuntime::defaultErrorHandler;
         this.wakeOnCommand = b.wakeOnCommand;
         this.closeTimeoutNanos = b.closeTimeoutNanos;
+        this.drainIntervalNanos = b.drainIntervalNanos;
+        this.enqueued = b.countQueueTraffic ? new LongAdder() : null;
+        this.dequeued = b.countQueueTraffic ? new LongAdder() : null;
         if (b.scheduler != null) {
             this.scheduler = b.scheduler;
             this.ownsScheduler = false;
@@ -167,7 +182,14 @@ public final class AsyncRuntime implements AutoCloseable {
         }
     }
 
+    /**
+     * One round: drains the blocks queued when it starts, at most {@code limit}. Blocks queued
+     * during the round, including a block its own drain re-queued because commands kept coming,
+     * wait for the next round (the tail read first marks where this round ends), so a cell that is
+     * re-armed without pause cannot keep a round, and the cores, busy with it.
+     */
     private int pollAndDrain(final int limit) {
+        final BlockQueue.Node last = queue.lvTail();
         int n = 0;
         while (n < limit) {
             final ControlBlock b = (ControlBlock) queue.poll();
@@ -175,24 +197,46 @@ public final class AsyncRuntime implements AutoCloseable {
                 break;
             }
             n++;
-            dequeued.increment();
+            countPoll();
             ControlBlock.STATUS.setVolatile(b, ControlBlock.PROCESSING);
             b.drainLoop();
+            if (b == last) {
+                break;
+            }
         }
         return n;
     }
 
+    /**
+     * The dispatcher's loop. Rounds of polling are spaced by the drain interval while commands keep
+     * coming: after a round that drained something (but did not hit {@link #DRAIN_LIMIT}), the next
+     * one starts no sooner than {@code drainIntervalNanos} after it, the wait going through the
+     * idle strategy. A block queued meanwhile stays QUEUED, and every command published to it in
+     * the window only writes its latch (the publisher finds it queued and does nothing more): a
+     * cell re-armed on every event costs one hand-off between the cores per interval instead of
+     * one per command, where an eager dispatcher and the publisher would pull the block's lines
+     * back and forth on every re-arm. A command published to an idle runtime is drained at the
+     * dispatcher's next poll (no window after an empty round); a backlog is drained back to back.
+     */
     private void dispatchLoop() {
         final IdleStrategy idle = this.idle;
+        final long interval = drainIntervalNanos;
+        boolean spacing = false;
+        long roundStart = 0;
         while (dispatcherRunning) {
             int work = 0;
-            if (CONSUMER.compareAndSet(this, 0, 1)) {
-                try {
-                    work = pollAndDrain(DRAIN_LIMIT);
-                } catch (final Throwable t) {
-                    reportError(t);
-                } finally {
-                    CONSUMER.setVolatile(this, 0);
+            if (!spacing || System.nanoTime() - roundStart >= interval) {
+                spacing = false;
+                if (CONSUMER.compareAndSet(this, 0, 1)) {
+                    roundStart = interval == 0 ? 0 : System.nanoTime();
+                    try {
+                        work = pollAndDrain(DRAIN_LIMIT);
+                    } catch (final Throwable t) {
+                        reportError(t);
+                    } finally {
+                        CONSUMER.setVolatile(this, 0);
+                    }
+                    spacing = interval > 0 && work > 0 && work < DRAIN_LIMIT;
                 }
             }
             if (Thread.interrupted()) {
@@ -209,10 +253,20 @@ public final class AsyncRuntime implements AutoCloseable {
         if (closed) {
             return; // the runtime is gone: the block stays QUEUED and inert
         }
-        enqueued.increment();
+        final LongAdder counter = enqueued; // null unless a test asked (see the class notes)
+        if (counter != null) {
+            counter.increment();
+        }
         queue.offer(b);
         if (wakeOnCommand && dispatcher != null) {
             LockSupport.unpark(dispatcher);
+        }
+    }
+
+    private void countPoll() {
+        final LongAdder counter = dequeued;
+        if (counter != null) {
+            counter.increment();
         }
     }
 
@@ -235,9 +289,12 @@ public final class AsyncRuntime implements AutoCloseable {
         t.printStackTrace();
     }
 
-    /** @return a snapshot of the counters (allocates) */
+    /**
+     * @return a snapshot of the counters (allocates). {@link AsyncStats#drainsPending()} is counted
+     *         by walking the queue: O(blocks queued), exact when no thread is publishing or draining.
+     */
     public AsyncStats stats() {
-        final long pending = Math.max(0, enqueued.sum() - dequeued.sum());
+        final long pending = queue.estimateSize();
         return new AsyncStats(published.sum(), superseded.sum(), busy.sum(), drains.sum(), fired.sum(),
             workRuns.sum(), errors.sum(), live.sum(), armed.sum(), pending, dropped.sum());
     }
@@ -281,7 +338,7 @@ public final class AsyncRuntime implements AutoCloseable {
         if (CONSUMER.compareAndSet(this, 0, 1)) { // count what will never be applied
             for (BlockQueue.Node n = queue.poll(); n != null; n = queue.poll()) {
                 final ControlBlock b = (ControlBlock) n;
-                dequeued.increment();
+                countPoll();
                 final long latest = ((long) ControlBlock.SEQ.getVolatile(b)) >>> 2;
                 final long last = b.consumed;
                 if (latest > last) {
@@ -338,7 +395,8 @@ public final class AsyncRuntime implements AutoCloseable {
 
     /**
      * Configures an {@link AsyncRuntime}. Defaults: {@link DispatchMode#DEFERRED}, one dispatcher
-     * thread idling with {@link AsyncIdle#backoff(long) backoff(100 µs)}, an owned single-thread
+     * thread idling with {@link AsyncIdle#backoff(long) backoff(100 µs)} whose rounds are spaced
+     * by a {@link #drainInterval drain interval} of 20 µs under traffic, an owned single-thread
      * {@link ScheduledThreadPoolExecutor} with remove-on-cancel as timer backend, daemon threads
      * named {@code latchwork-N-M}, errors printed to {@code System.err}. Not thread safe.
      */
@@ -351,6 +409,8 @@ public final class AsyncRuntime implements AutoCloseable {
         private ThreadFactory threadFactory;
         private Executor workExecutor;
         private long closeTimeoutNanos = TimeUnit.SECONDS.toNanos(30);
+        private long drainIntervalNanos = DEFAULT_DRAIN_INTERVAL_NANOS;
+        private boolean countQueueTraffic;
 
         private Builder() {
         }
@@ -398,6 +458,31 @@ public final class AsyncRuntime implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Spaces the dispatcher's rounds while commands keep coming (default 20 µs; modes
+         * DEFERRED and INLINE). After a round that applied something, the next starts no sooner
+         * than this after it, so commands published meanwhile to the same cell coalesce in its
+         * latch, and a cell re-armed on every event is handed between the publisher's core and
+         * the dispatcher's once per interval instead of once per re-arm. The first command after
+         * a quiet spell is applied at the dispatcher's next poll; a backlog is drained without
+         * pauses. The cost: under sustained traffic a command waits up to about this long (plus
+         * the idle strategy's granularity, up to its longest park) before it is applied. 0 drains
+         * eagerly (lowest deferral latency, most cross-core traffic on hot cells).
+         * {@link DispatchMode#HOST_DRIVEN} has no dispatcher: its duty cycle chooses when to call
+         * {@link AsyncRuntime#drain()}, and the same reasoning applies to how often it does.
+         *
+         * @throws IllegalArgumentException if negative or above 10 ms
+         */
+        public Builder drainInterval(final long interval, final TimeUnit unit) {
+            Objects.requireNonNull(unit, "unit");
+            final long nanos = unit.toNanos(interval);
+            if (interval < 0 || nanos > MAX_DRAIN_INTERVAL_NANOS) {
+                throw new IllegalArgumentException("drain interval must be between 0 and 10 ms, got " + interval + " " + unit);
+            }
+            this.drainIntervalNanos = nanos;
+            return this;
+        }
+
         /** @param idle how the dispatcher waits for work */
         public Builder idle(final AsyncIdle idle) {
             this.idle = Objects.requireNonNull(idle, "idle");
@@ -423,6 +508,16 @@ public final class AsyncRuntime implements AutoCloseable {
         /** @param factory makes the dispatcher and owned executor threads */
         public Builder threadFactory(final ThreadFactory factory) {
             this.threadFactory = Objects.requireNonNull(factory, "factory");
+            return this;
+        }
+
+        /**
+         * For tests (package-private): count every offer to and poll from the queue in
+         * {@code enqueued} / {@code dequeued}, so that a test can check that each offer is polled
+         * exactly once. Off by default: it adds a shared counter to the publisher's path.
+         */
+        Builder countQueueTraffic() {
+            this.countQueueTraffic = true;
             return this;
         }
 

@@ -30,11 +30,15 @@ final class BlockQueue {
 
     private static final VarHandle TAIL;
     private static final VarHandle NEXT;
+    private static final VarHandle HEAD;
+    /** Bounds {@link #estimateSize()}'s walk when producers keep appending as fast as it walks. */
+    static final int MAX_WALK = 1 << 26;
 
     static {
         try {
             final MethodHandles.Lookup l = MethodHandles.lookup();
             TAIL = l.findVarHandle(BlockQueue.class, "tail", Node.class);
+            HEAD = l.findVarHandle(BlockQueue.class, "head", Node.class);
             NEXT = l.findVarHandle(Node.class, "next", Node.class);
         } catch (final ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -42,7 +46,7 @@ final class BlockQueue {
     }
 
     private final Node stub = new Stub();
-    /** Consumer-owned. */
+    /** Consumer-owned (plain writes); read opaquely by {@link #estimateSize()}. */
     private Node head = stub;
     /** Swapped by producers. */
     @SuppressWarnings("unused")
@@ -53,6 +57,11 @@ final class BlockQueue {
         NEXT.setOpaque(n, (Node) null);
         final Node prev = (Node) TAIL.getAndSet(this, n); // full fence: publishes n.next = null first
         NEXT.setRelease(prev, n);
+    }
+
+    /** @return the node offered last (the stub when nothing is queued behind it); volatile read */
+    Node lvTail() {
+        return (Node) TAIL.getVolatile(this);
     }
 
     /** @return the oldest node, or null if empty or a producer is between its two steps */
@@ -81,5 +90,27 @@ final class BlockQueue {
             return h;
         }
         return null;
+    }
+
+    /**
+     * Counts the nodes in the queue by walking it from the consumer's head. Any thread; lock-free;
+     * O(size). Exact when nobody offers or polls meanwhile; otherwise an estimate: the head read may
+     * be stale (nodes polled since are counted), and nodes polled and offered again during the walk
+     * may be counted twice or skipped. It always ends: every link leads to a node offered later
+     * than the one it leaves, so the walk only moves toward the tail, and it stops after
+     * {@link #MAX_WALK} steps if producers outpace it.
+     *
+     * @return the number of nodes (the stub not counted), an estimate under traffic
+     */
+    long estimateSize() {
+        long n = 0;
+        Node p = (Node) HEAD.getOpaque(this);
+        for (int steps = 0; p != null && steps < MAX_WALK; steps++) {
+            if (p != stub) {
+                n++;
+            }
+            p = (Node) NEXT.getAcquire(p);
+        }
+        return n;
     }
 }

@@ -52,6 +52,7 @@ public class LincheckCellTest {
         .dispatchMode(DispatchMode.HOST_DRIVEN)
         .timerScheduler(new StubScheduler())
         .workExecutor(NO_EXECUTOR)
+        .countQueueTraffic() // every offer and poll counted: the tests compare them
         .build();
     private final Object owner = new Object();
     private final AsyncTimer<Object> t = new AsyncTimer<>();

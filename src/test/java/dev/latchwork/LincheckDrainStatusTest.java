@@ -40,6 +40,7 @@ public class LincheckDrainStatusTest {
         .dispatchMode(DispatchMode.HOST_DRIVEN)
         .workExecutor(NO_EXECUTOR)
         .errorHandler(t -> { throw new AssertionError(t); })
+        .countQueueTraffic() // every offer and poll counted: the tests compare them
         .build();
     private final Block b = new Block(rt);
 

@@ -23,7 +23,8 @@ import dev.latchwork.StressSupport.RecBlock;
  * These states use <b>one runtime per state</b> (HOST_DRIVEN, stub backends: it owns no thread and
  * no executor, so it is a dozen small objects), because the assertion is about this block's own
  * queue traffic: every offer to the queue ({@code rt.enqueued}) must be matched by exactly one poll
- * ({@code rt.dequeued}). A block offered while still queued would corrupt the intrusive queue
+ * ({@code rt.dequeued}); the runtime counts them only because {@code StressSupport} builds it with
+ * {@code countQueueTraffic()} (production runtimes keep no counter on the publisher's path). A block offered while still queued would corrupt the intrusive queue
  * (a self-loop makes a poll return it again and again; an overwritten link loses blocks), which
  * shows up as polls != offers. Applied commands are digit strings (see {@link RecBlock}).
  */

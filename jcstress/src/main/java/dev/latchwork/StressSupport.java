@@ -47,6 +47,7 @@ final class StressSupport {
             .timerScheduler(SCHEDULER)
             .workExecutor(EXECUTOR)
             .errorHandler(StressSupport::error)
+            .countQueueTraffic()
             .build();
     }
 
@@ -61,6 +62,7 @@ final class StressSupport {
             .workExecutor(EXECUTOR)
             .idle(AsyncIdle.backoff(1_000_000))
             .errorHandler(StressSupport::error)
+            .countQueueTraffic()
             .build();
     }
 

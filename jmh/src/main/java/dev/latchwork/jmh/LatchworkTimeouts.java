@@ -22,6 +22,9 @@ import org.agrona.concurrent.IdleStrategy;
  * default dispatcher (spin 64, yield 16, park 1 µs..100 µs).
  */
 final class LatchworkTimeouts extends Timeouts {
+    /** The host duty cycle's drain interval under traffic: the dispatcher's default. */
+    static final long HOST_DRAIN_INTERVAL_NANOS = 20_000;
+
     private final DispatchMode mode;
     private final boolean absolute;
     private AsyncRuntime runtime;
@@ -63,11 +66,24 @@ final class LatchworkTimeouts extends Timeouts {
         }
     }
 
+    /**
+     * The user's duty cycle: the same pattern as the default dispatcher (a 20 µs drain interval
+     * under traffic, then the backoff idle strategy), so that both modes coalesce a hot cell the
+     * same way (see {@code AsyncRuntime.Builder.drainInterval}).
+     */
     private void hostLoop() {
         final IdleStrategy idle = new BackoffIdleStrategy(64, 16, 1_000, 100_000);
         final AsyncRuntime rt = runtime;
+        long roundStart = 0;
+        boolean spacing = false;
         while (hostRunning) {
-            idle.idle(rt.drain());
+            int work = 0;
+            if (!spacing || System.nanoTime() - roundStart >= HOST_DRAIN_INTERVAL_NANOS) {
+                roundStart = System.nanoTime();
+                work = rt.drain();
+                spacing = work > 0 && work < 256; // 256 = drain()'s batch: a backlog drains without pauses
+            }
+            idle.idle(work);
         }
     }
 
