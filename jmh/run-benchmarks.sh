@@ -11,7 +11,8 @@
 # Usage: jmh/run-benchmarks.sh              (the JDK on PATH, or JAVA_HOME if set)
 #        JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 jmh/run-benchmarks.sh   (adds JDK 25's ForkJoinPool.schedule)
 # Overrides (environment): JMH_OPTS, LATENCY_ARGS, OUT (results directory), CHART (PNG path),
-#                          SKIP_BUILD=1, SKIP_JMH=1, SKIP_LATENCY=1.
+#                          IMPLS (comma-separated contenders instead of all), SKIP_BUILD=1,
+#                          SKIP_JMH=1, SKIP_SHARED=1 (no SharedCellBench), SKIP_LATENCY=1.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -32,6 +33,7 @@ if [ "${feature%%.*}" -ge 25 ]; then
 else
     echo "JDK $feature: leaving out jdk25-fjp (ForkJoinPool.schedule is new in JDK 25)" >&2
 fi
+impls="${IMPLS:-$impls}"
 
 if [ -z "${SKIP_BUILD:-}" ]; then
     ./mvnw -B -ntp -q package -pl src,jmh -DskipTests
@@ -48,9 +50,11 @@ if [ -z "${SKIP_JMH:-}" ]; then
     # shellcheck disable=SC2086
     "$JAVA" $QUIET -jar "$JAR" 'TimerBench' $JMH_OPTS -prof gc -foe true -p impl="$impls" \
         -rf json -rff "$OUT/timer.json" | tee "$OUT/timer.txt"
-    # shellcheck disable=SC2086
-    "$JAVA" $QUIET -jar "$JAR" 'SharedCellBench' $JMH_OPTS -prof gc -foe true \
-        -rf json -rff "$OUT/shared-cell.json" | tee "$OUT/shared-cell.txt"
+    if [ -z "${SKIP_SHARED:-}" ]; then
+        # shellcheck disable=SC2086
+        "$JAVA" $QUIET -jar "$JAR" 'SharedCellBench' $JMH_OPTS -prof gc -foe true \
+            -rf json -rff "$OUT/shared-cell.json" | tee "$OUT/shared-cell.txt"
+    fi
 fi
 
 if [ -z "${SKIP_LATENCY:-}" ]; then
@@ -60,7 +64,9 @@ fi
 
 "$JAVA" -Djava.awt.headless=true -cp "$JAR" dev.latchwork.jmh.ChartMain "$CHART" \
     "$(nproc) CPUs, $JMH_OPTS, -prof gc" "$OUT/timer.json"
-"$JAVA" -cp "$JAR" dev.latchwork.jmh.ReportMain "$OUT/timer.json" "$OUT/shared-cell.json" > "$OUT/report.md"
+shared=()
+[ -f "$OUT/shared-cell.json" ] && shared=("$OUT/shared-cell.json")
+"$JAVA" -cp "$JAR" dev.latchwork.jmh.ReportMain "$OUT/timer.json" "${shared[@]}" > "$OUT/report.md"
 
 echo
 echo "================ markdown (paste into docs/BENCHMARKS.md) ================"
