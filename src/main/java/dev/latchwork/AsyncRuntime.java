@@ -165,6 +165,12 @@ public final class AsyncRuntime implements AutoCloseable {
      * {@link DispatchMode#HOST_DRIVEN} (like Agrona's {@code AgentInvoker.invoke()}). In the other
      * modes the dispatcher thread owns the queue and this returns 0. Only one thread drains at a
      * time; a concurrent call returns 0 at once. Allocation-free unless the backend must be called.
+     * <p>
+     * One call is one round: it drains the blocks queued when it starts, at most 256. A block
+     * queued meanwhile (by a publisher, or re-queued by its own drain because commands kept
+     * coming), or one whose publisher is between its two queue steps, waits for the next call, so
+     * call it from a duty cycle, not once. Calling it at most once per few microseconds while it
+     * finds work lets re-arms of a hot cell coalesce (see {@link Builder#drainInterval}).
      *
      * @return the number of control blocks drained (0 when idle)
      */

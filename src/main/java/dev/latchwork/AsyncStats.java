@@ -15,7 +15,8 @@ package dev.latchwork;
  * @param callbackErrors     callbacks (and backend submissions) that threw
  * @param controlBlocksLive  control blocks initialized and not yet dead
  * @param timersArmed        timers armed on the backend right now
- * @param drainsPending      control blocks queued for a drain right now
+ * @param drainsPending      control blocks queued for a drain right now (counted by walking the
+ *                           queue at snapshot time: exact when no thread publishes or drains)
  * @param commandsDropped    commands never applied because their block died or the runtime closed
  */
 public record AsyncStats(
