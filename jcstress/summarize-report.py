@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Sums a jcstress 0.16 HTML report (one or more -r directories) per test and outcome.
+
+usage: jcstress/summarize-report.py DIR [DIR ...]   prints a markdown table and the totals
+"""
+import glob, html, os, re, sys
+from html.parser import HTMLParser
+
+class Rows(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.rows = []; self.row = None; self.cell = None; self.intable = 0
+    def handle_starttag(self, tag, attrs):
+        if tag == 'tr': self.row = []
+        elif tag in ('td', 'th') and self.row is not None: self.cell = []
+    def handle_endtag(self, tag):
+        if tag in ('td', 'th') and self.row is not None and self.cell is not None:
+            self.row.append((tag, ''.join(self.cell).strip())); self.cell = None
+        elif tag == 'tr' and self.row is not None:
+            self.rows.append(self.row); self.row = None
+    def handle_data(self, d):
+        if self.cell is not None: self.cell.append(d)
+
+tests = {}
+for d in sys.argv[1:]:
+    for f in sorted(glob.glob(os.path.join(d, 'dev.latchwork.*.html'))):
+        name = os.path.basename(f)[len('dev.latchwork.'):-5]
+        s = open(f, encoding='utf-8').read()
+        s = s[s.index('<h3>Results</h3>'):]
+        p = Rows(); p.feed(s)
+        rows = p.rows
+        states = [c for t, c in rows[1] if t == 'th' and c]
+        expects = [c for t, c in rows[2] if c]
+        t = tests.setdefault(name, {'configs': 0, 'ok': 0, 'failed': 0, 'other': 0, 'counts': {}, 'expect': {}})
+        for st, ex in zip(states, expects):
+            t['expect'][st] = ex
+        for r in rows[4:]:
+            cells = [c for _, c in r]
+            if len(cells) < 4 + len(states):
+                continue
+            status = cells[3]
+            t['configs'] += 1
+            if status == 'OK': t['ok'] += 1
+            elif 'FAIL' in status.upper(): t['failed'] += 1
+            else: t['other'] += 1
+            for st, c in zip(states, cells[4:4 + len(states)]):
+                t['counts'][st] = t['counts'].get(st, 0) + int(c.replace(',', ''))
+
+tot = {'tests': 0, 'configs': 0, 'ok': 0, 'failed': 0, 'other': 0, 'samples': 0, 'forbidden': 0}
+print('| test | configurations (OK) | outcome | expect | samples |')
+print('| --- | ---: | --- | --- | ---: |')
+for name in sorted(tests):
+    t = tests[name]
+    tot['tests'] += 1
+    for k in ('configs', 'ok', 'failed', 'other'): tot[k] += t[k]
+    first = True
+    for st in sorted(t['counts'], key=lambda x: (t['expect'].get(x, ''), x)):
+        n = t['counts'][st]
+        tot['samples'] += n
+        ex = t['expect'].get(st, '?')
+        if ex.lower().startswith('forbidden'): tot['forbidden'] += n
+        lead = f"| {name} | {t['configs']} ({t['ok']})" if first else '| | '
+        print(f"{lead} | `{st}` | {ex} | {n:,} |")
+        first = False
+print()
+print(f"tests {tot['tests']}, configurations {tot['configs']}: OK {tot['ok']}, failed {tot['failed']}, other {tot['other']}; samples {tot['samples']:,}; forbidden samples {tot['forbidden']:,}")
