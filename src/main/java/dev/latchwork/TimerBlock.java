@@ -140,6 +140,12 @@ final class TimerBlock extends ControlBlock {
             fresh.future = runtime.scheduler.schedule(fresh, delay, TimeUnit.NANOSECONDS);
         } catch (final Throwable e) { // a rejection, or anything a scheduler may throw (an OOM allocating its task)
             WAKE.compareAndSet(this, fresh, null); // never keep a wake-up that was not scheduled
+            // Nothing will fire for this arm: disarm, so isArmed(), timersArmed and a sync cancel's
+            // WAS_PENDING tell the truth. A CAS, not a store: a wake-up of an earlier arm that read
+            // the same deadline may have fired it meanwhile (and decremented the count itself).
+            if (TARGET.compareAndSet(this, t, NEVER)) {
+                runtime.armed.decrement();
+            }
             runtime.reportError(e);
         }
     }

@@ -238,6 +238,10 @@ class FaultInjectionTest {
         assertEquals(AsyncStatus.OK, t.start(1, TimeUnit.MILLISECONDS)); // published: the drain finds the rejection
         assertInstanceOf(RejectedExecutionException.class, nextReported());
         assertEquals(1, rt.stats().callbackErrors());
+        // nothing will fire: the cell must not claim to be armed (the disarm precedes the report)
+        assertFalse(t.isArmed(), "isArmed() after a rejected schedule");
+        assertEquals(Long.MAX_VALUE, t.deadline());
+        assertEquals(0, rt.stats().timersArmed());
         assertEquals(AsyncStatus.OK, t.start(2, TimeUnit.MILLISECONDS)); // each arm that cannot be scheduled is reported
         assertInstanceOf(RejectedExecutionException.class, nextReported());
         assertEquals(2, rt.stats().callbackErrors());
@@ -252,12 +256,17 @@ class FaultInjectionTest {
         sched.failWith.set(new RejectedExecutionException("injected: queue full"));
         final CountDownLatch fired = new CountDownLatch(1);
         assertEquals(AsyncStatus.OK, t.setCallback((o, tm) -> fired.countDown()));
-        assertEquals(AsyncStatus.OK, t.start(1, TimeUnit.MILLISECONDS));
+        assertEquals(AsyncStatus.OK, t.start(1, TimeUnit.HOURS));
         assertInstanceOf(RejectedExecutionException.class, nextReported());
+        assertFalse(t.isArmed(), "isArmed() after a rejected schedule");
+        assertEquals(0, rt.stats().timersArmed());
+        assertEquals(AsyncStatus.OK, t.cancel(), "a sync cancel of an arm that was never scheduled is not WAS_PENDING");
         sched.failWith.set(null);
+        assertEquals(AsyncStatus.OK, t.setCallback((o, tm) -> fired.countDown())); // the sync cancel cleared it
         assertEquals(AsyncStatus.OK, t.start(5, TimeUnit.MILLISECONDS)); // the next arm is scheduled again
         assertTrue(fired.await(WAIT_S, TimeUnit.SECONDS), "the cell stayed wedged after the scheduler recovered");
         assertEquals(1, rt.stats().callbackErrors());
+        assertEquals(0, rt.stats().timersArmed());
     }
 
     /**
