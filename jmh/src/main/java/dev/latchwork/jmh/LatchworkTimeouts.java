@@ -22,8 +22,12 @@ import org.agrona.concurrent.IdleStrategy;
  * default dispatcher (spin 64, yield 16, park 1 µs..100 µs).
  */
 final class LatchworkTimeouts extends Timeouts {
-    /** The host duty cycle's drain interval under traffic: the dispatcher's default. */
-    static final long HOST_DRAIN_INTERVAL_NANOS = 20_000;
+    /**
+     * The drain interval under traffic, of the dispatcher and of the host duty cycle alike: the
+     * runtime's default (20 µs) unless {@code -Dlatchwork.bench.drainIntervalNanos=N} (0 = eager)
+     * asks for another, to study its effect (pass it to the forks with {@code -jvmArgsAppend}).
+     */
+    static final long DRAIN_INTERVAL_NANOS = Long.getLong("latchwork.bench.drainIntervalNanos", 20_000);
 
     private final DispatchMode mode;
     private final boolean absolute;
@@ -49,7 +53,8 @@ final class LatchworkTimeouts extends Timeouts {
     @Override
     @SuppressWarnings("unchecked")
     void open(final int cells) {
-        runtime = AsyncRuntime.builder().dispatchMode(mode).threadFactory(daemonThreads("latchwork-" + mode)).build();
+        runtime = AsyncRuntime.builder().dispatchMode(mode).threadFactory(daemonThreads("latchwork-" + mode))
+                .drainInterval(DRAIN_INTERVAL_NANOS, TimeUnit.NANOSECONDS).build();
         if (mode == DispatchMode.HOST_DRIVEN) {
             hostRunning = true;
             host = new Thread(this::hostLoop, "latchwork-host-duty-cycle");
@@ -67,7 +72,7 @@ final class LatchworkTimeouts extends Timeouts {
     }
 
     /**
-     * The user's duty cycle: the same pattern as the default dispatcher (a 20 µs drain interval
+     * The user's duty cycle: the same pattern as the default dispatcher (the drain interval
      * under traffic, then the backoff idle strategy), so that both modes coalesce a hot cell the
      * same way (see {@code AsyncRuntime.Builder.drainInterval}).
      */
@@ -78,7 +83,7 @@ final class LatchworkTimeouts extends Timeouts {
         boolean spacing = false;
         while (hostRunning) {
             int work = 0;
-            if (!spacing || System.nanoTime() - roundStart >= HOST_DRAIN_INTERVAL_NANOS) {
+            if (!spacing || System.nanoTime() - roundStart >= DRAIN_INTERVAL_NANOS) {
                 roundStart = System.nanoTime();
                 work = rt.drain();
                 spacing = work > 0 && work < 256; // 256 = drain()'s batch: a backlog drains without pauses
