@@ -505,7 +505,15 @@ public final class AsyncRuntime implements AutoCloseable {
             return this;
         }
 
-        /** @param handler receives callback exceptions and backend failures; must not block */
+        /**
+         * Where errors go: exceptions thrown by callbacks, and backend failures (a scheduler or
+         * executor that rejects or throws). A backend failure drops what it was asked for: a
+         * timer whose wake-up could not be scheduled is disarmed ({@link AsyncTimer#isArmed()}
+         * false), a work run goes back to idle; the start that published it had already answered
+         * {@code OK}, and the cell's next start tries the backend again.
+         *
+         * @param handler called on the thread that saw the error; must not block
+         */
         public Builder errorHandler(final Consumer<Throwable> handler) {
             this.errorHandler = Objects.requireNonNull(handler, "handler");
             return this;
