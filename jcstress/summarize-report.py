@@ -4,6 +4,7 @@
 usage: jcstress/summarize-report.py DIR [DIR ...]   prints a markdown table and the totals
        jcstress/summarize-report.py LABEL=DIR[,DIR...] LABEL=DIR[,DIR...] ...
            one samples column per LABEL (e.g. one per JDK), then the totals of each
+A test's failed configurations show in the totals ("failed"), and its FORBIDDEN samples as rows.
 """
 import glob, html, os, re, sys
 from html.parser import HTMLParser
@@ -64,33 +65,21 @@ def totals(tests):
 args = sys.argv[1:]
 if args and all('=' in a for a in args):
     runs = [(a.split('=', 1)[0], load(a.split('=', 1)[1].split(','))) for a in args]
-    names = sorted(set().union(*[r.keys() for _, r in runs]))
-    print('| test | outcome | expect | ' + ' | '.join(l for l, _ in runs) + ' |')
-    print('| --- | --- | --- | ' + ' | '.join('---:' for _ in runs) + ' |')
-    for name in names:
-        expect, states = {}, set()
-        for _, r in runs:
-            if name in r:
-                expect.update(r[name]['expect']); states.update(r[name]['counts'])
-        first = True
-        for st in sorted(states, key=lambda x: (expect.get(x, ''), x)):
-            cols = [f"{r[name]['counts'].get(st, 0):,}" if name in r else '-' for _, r in runs]
-            print(f"| {name if first else ''} | `{st}` | {expect.get(st, '?')} | " + ' | '.join(cols) + ' |')
-            first = False
-    print()
-    for label, r in runs:
-        print(f"{label}: {totals(r)}")
-    sys.exit(0)
-
-tests = load(args)
-print('| test | configurations (OK) | outcome | expect | samples |')
-print('| --- | ---: | --- | --- | ---: |')
-for name in sorted(tests):
-    t = tests[name]
+else:
+    runs = [('samples', load(args))]  # one run: a single samples column
+names = sorted(set().union(*[r.keys() for _, r in runs]))
+print('| test | outcome | expect | ' + ' | '.join(l for l, _ in runs) + ' |')
+print('| --- | --- | --- | ' + ' | '.join('---:' for _ in runs) + ' |')
+for name in names:
+    expect, states = {}, set()
+    for _, r in runs:
+        if name in r:
+            expect.update(r[name]['expect']); states.update(r[name]['counts'])
     first = True
-    for st in sorted(t['counts'], key=lambda x: (t['expect'].get(x, ''), x)):
-        lead = f"| {name} | {t['configs']} ({t['ok']})" if first else '| | '
-        print(f"{lead} | `{st}` | {t['expect'].get(st, '?')} | {t['counts'][st]:,} |")
+    for st in sorted(states, key=lambda x: (expect.get(x, ''), x)):
+        cols = [f"{r[name]['counts'].get(st, 0):,}" if name in r else '-' for _, r in runs]
+        print(f"| {name if first else ''} | `{st}` | {expect.get(st, '?')} | " + ' | '.join(cols) + ' |')
         first = False
 print()
-print(totals(tests))
+for label, r in runs:
+    print(totals(r) if len(runs) == 1 else f"{label}: {totals(r)}")
