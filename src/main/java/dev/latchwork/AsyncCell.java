@@ -38,8 +38,11 @@ public abstract class AsyncCell {
     }
 
     /**
-     * Cancel-and-free (kernel map-element delete). Hot-path safe: never waits, never locks, never
-     * allocates. Detaches the control block (exactly one concurrent {@code close} wins), clears its
+     * Cancel-and-free (kernel map-element delete). Hot-path safe: never waits and never allocates;
+     * in {@link DispatchMode#DEFERRED} and {@link DispatchMode#HOST_DRIVEN} it never locks either
+     * (the backend is touched later by the drain). In {@link DispatchMode#INLINE} the caller applies
+     * the cancel itself when no other thread is draining the cell, and so may take the timer
+     * backend's lock (a {@code ScheduledExecutorService}'s) or call the work executor. Detaches the control block (exactly one concurrent {@code close} wins), clears its
      * callback at once so an expiry racing with it runs nothing, cancels asynchronously, and
      * cancels again when the block's last reference is dropped. A callback already running may
      * finish; none starts after this returns.

@@ -7,8 +7,10 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -94,6 +96,13 @@ public final class AsyncRuntime implements AutoCloseable {
     final LongAdder dequeued;
     final LongAdder dropped = new LongAdder();
     final AtomicInteger activeCallbacks = new AtomicInteger();
+    /**
+     * Drains running now on any thread: the dispatcher's rounds, {@link #drain()} calls and INLINE
+     * callers draining their own block. A close waits for them (but its own thread's).
+     */
+    final AtomicInteger activeDrains = new AtomicInteger();
+    /** Threads in {@link #close()} waiting for callbacks and drains to end, or for another close. */
+    private final Waiters closeWaiters = new Waiters();
 
     private AsyncRuntime(final Builder b) {
         final int id = RUNTIME_IDS.incrementAndGet();
@@ -119,6 +128,16 @@ public final class AsyncRuntime implements AutoCloseable {
         if (b.workExecutor != null) {
             this.workExecutor = b.workExecutor;
             this.ownedWorkPool = null;
+        } else if (b.threadFactory != null) {
+            // Every thread the runtime owns comes from the user's factory (contract 2.1). A
+            // ForkJoinPool can only run ForkJoinWorkerThreads, which a ThreadFactory does not make,
+            // so the owned work pool is then a plain pool of the same size on the factory's threads.
+            final int n = Math.max(2, Runtime.getRuntime().availableProcessors());
+            final ThreadPoolExecutor pool = new ThreadPoolExecutor(n, n, 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), b.threadFactory);
+            pool.allowCoreThreadTimeOut(true);
+            this.workExecutor = pool;
+            this.ownedWorkPool = pool;
         } else {
             final ForkJoinPool pool = new ForkJoinPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 p -> {
@@ -182,9 +201,61 @@ public final class AsyncRuntime implements AutoCloseable {
             return 0;
         }
         try {
-            return pollAndDrain(DRAIN_LIMIT);
+            final Frames f = enterDrain();
+            if (f == null) {
+                return 0;
+            }
+            try {
+                return pollAndDrain(DRAIN_LIMIT);
+            } finally {
+                exitDrain(f);
+            }
         } finally {
             CONSUMER.setVolatile(this, 0);
+        }
+    }
+
+    /**
+     * Counts a drain in flight on this thread, then re-checks the runtime (Dekker with
+     * {@link #close()}, which sets {@code closed} and then waits for {@link #activeDrains}): either
+     * close sees this drain and waits for it, or this drain sees the close and does not start.
+     *
+     * @return the thread's frames to hand to {@link #exitDrain}, or null if the runtime is closed
+     *         (nothing counted) or the frames cannot be made (an OutOfMemoryError: the drain is
+     *         skipped and the block stays queued for a later one)
+     */
+    Frames enterDrain() {
+        final Frames f;
+        try {
+            f = Frames.current();
+        } catch (final Throwable oom) {
+            return null;
+        }
+        activeDrains.incrementAndGet();
+        if (closed || !f.push(this)) {
+            activeDrains.decrementAndGet();
+            wakeCloseWaiters();
+            return null;
+        }
+        return f;
+    }
+
+    void exitDrain(final Frames f) {
+        f.pop();
+        activeDrains.decrementAndGet();
+        wakeCloseWaiters();
+    }
+
+    /** After a callback returned: a close may be waiting for it. One volatile read otherwise. */
+    void afterCallbackExit() {
+        if (closed) {
+            closeWaiters.wakeAll();
+        }
+    }
+
+    private void wakeCloseWaiters() {
+        if (closed) {
+            closeWaiters.wakeAll();
         }
     }
 
@@ -196,9 +267,12 @@ public final class AsyncRuntime implements AutoCloseable {
      */
     private int pollAndDrain(final int limit) {
         final BlockQueue.Node last = queue.lvTail();
+        // A tail that is the stub bounds the round at the stub: the blocks ahead of it were queued
+        // before the round began; those behind it wait for the next round.
+        final boolean toStub = queue.isStub(last);
         int n = 0;
         while (n < limit) {
-            final ControlBlock b = (ControlBlock) queue.poll();
+            final ControlBlock b = (ControlBlock) (toStub ? queue.pollBeforeStub() : queue.poll());
             if (b == null) {
                 break;
             }
@@ -231,27 +305,52 @@ public final class AsyncRuntime implements AutoCloseable {
         long roundStart = 0;
         while (dispatcherRunning) {
             int work = 0;
-            if (!spacing || System.nanoTime() - roundStart >= interval) {
-                spacing = false;
-                if (CONSUMER.compareAndSet(this, 0, 1)) {
-                    roundStart = interval == 0 ? 0 : System.nanoTime();
-                    try {
-                        work = pollAndDrain(DRAIN_LIMIT);
-                    } catch (final Throwable t) {
-                        reportError(t);
-                    } finally {
-                        CONSUMER.setVolatile(this, 0);
+            // Nothing in one iteration may end the loop but close(): every step is guarded, and
+            // reportError never throws (an OutOfMemoryError anywhere is reported when it can be).
+            try {
+                if (!spacing || System.nanoTime() - roundStart >= interval) {
+                    spacing = false;
+                    if (CONSUMER.compareAndSet(this, 0, 1)) {
+                        roundStart = interval == 0 ? 0 : System.nanoTime();
+                        try {
+                            final Frames f = enterDrain();
+                            if (f != null) {
+                                try {
+                                    work = pollAndDrain(DRAIN_LIMIT);
+                                } finally {
+                                    exitDrain(f);
+                                }
+                            }
+                        } finally {
+                            CONSUMER.setVolatile(this, 0);
+                        }
+                        spacing = interval > 0 && work > 0 && work < DRAIN_LIMIT;
                     }
-                    spacing = interval > 0 && work > 0 && work < DRAIN_LIMIT;
                 }
+            } catch (final Throwable t) {
+                reportError(t);
             }
             if (Thread.interrupted()) {
                 // Only close() stops the dispatcher (by flag). A stray interrupt would make every
                 // park return at once and burn a core: clear it, and count and report it.
-                reportError(new InterruptedException("latchwork dispatcher interrupted; ignored"));
+                reportInterrupt();
             }
-            idle.idle(work);
+            try {
+                idle.idle(work);
+            } catch (final Throwable t) {
+                reportError(t);
+            }
         }
+    }
+
+    private void reportInterrupt() {
+        Throwable t;
+        try {
+            t = new InterruptedException("latchwork dispatcher interrupted; ignored");
+        } catch (final Throwable oom) {
+            t = oom;
+        }
+        reportError(t);
     }
 
     /** Offers a block that just moved IDLE to QUEUED. Lock-free; unparks only if asked to. */
@@ -282,11 +381,16 @@ public final class AsyncRuntime implements AutoCloseable {
 
     /** Counts and reports an error; never throws, whatever the handler does. */
     void reportError(final Throwable t) {
-        errors.increment();
+        try {
+            errors.increment(); // may allocate a cell: inside the try (hardening #5)
+        } catch (final Throwable ignored) {
+            // a counter that cannot grow must not keep the error from the handler
+        }
         try {
             errorHandler.accept(t);
         } catch (final Throwable ignored) {
-            // an error handler that throws must not kill the dispatcher or a timer thread
+            // an error handler that throws (an OutOfMemoryError included) must not kill the
+            // dispatcher or a timer thread
         }
     }
 
@@ -316,17 +420,19 @@ public final class AsyncRuntime implements AutoCloseable {
      */
     @Override
     public void close() {
-        final ControlBlock current = ControlBlock.CURRENT.get();
-        final int own = current != null && current.runtime == this ? 1 : 0;
+        final Frames frames = Frames.currentOrNull();
+        // What this thread is inside of, in this runtime: close never waits for those (contract
+        // 3.9: a callback lower on our own stack cannot return while we wait).
+        final int ownCallbacks = frames == null ? 0 : frames.callbacksOf(this);
+        final int ownDrains = frames == null ? 0 : frames.drainsOf(this);
         if (!CLOSED.compareAndSet(this, false, true)) {
-            if (own == 0 && Thread.currentThread() != dispatcher) {
-                for (int i = 0; !terminated; i++) {
-                    ControlBlock.backoff(i);
-                }
+            if (ownCallbacks == 0 && ownDrains == 0 && Thread.currentThread() != dispatcher) {
+                closeWaiters.await(() -> terminated, Long.MAX_VALUE); // the first close finishes
             }
             return;
         }
         dispatcherRunning = false;
+        closeWaiters.wakeAll(); // nothing yet; for symmetry with the waits below
         if (dispatcher != null && Thread.currentThread() != dispatcher) {
             LockSupport.unpark(dispatcher);
             boolean interrupted = false;
@@ -340,6 +446,14 @@ public final class AsyncRuntime implements AutoCloseable {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+        final long deadline = System.nanoTime() + closeTimeoutNanos;
+        // Drains already running on other threads (a drain() caller, an INLINE publisher) may still
+        // call the executors: wait for them before shutting those down (hardening #6). A drain that
+        // starts now sees the runtime closed and does nothing (enterDrain).
+        if (!closeWaiters.await(() -> activeDrains.get() <= ownDrains, closeTimeoutNanos)) {
+            reportError(new IllegalStateException("latchwork: " + (activeDrains.get() - ownDrains)
+                + " drain(s) still running " + closeTimeoutNanos / 1_000_000 + " ms after close; not waiting longer"));
         }
         if (CONSUMER.compareAndSet(this, 0, 1)) { // count what will never be applied
             for (BlockQueue.Node n = queue.poll(); n != null; n = queue.poll()) {
@@ -363,19 +477,16 @@ public final class AsyncRuntime implements AutoCloseable {
         if (ownedWorkPool != null) {
             ownedWorkPool.shutdown();
         }
-        if (own == 1 && !wasInterrupted) {
+        if (ownCallbacks > 0 && !wasInterrupted) {
             Thread.interrupted(); // JDK 17's ForkJoinPool.shutdown() may interrupt the calling worker
         }
-        final long deadline = System.nanoTime() + closeTimeoutNanos;
-        for (int i = 0; activeCallbacks.get() > own; i++) {
-            if (System.nanoTime() - deadline > 0) {
-                reportError(new IllegalStateException("latchwork: " + (activeCallbacks.get() - own)
-                    + " callback(s) still running " + closeTimeoutNanos / 1_000_000 + " ms after close; not waiting longer"));
-                break;
-            }
-            ControlBlock.backoff(i);
+        final long left = deadline - System.nanoTime();
+        if (!closeWaiters.await(() -> activeCallbacks.get() <= ownCallbacks, Math.max(0, left))) {
+            reportError(new IllegalStateException("latchwork: " + (activeCallbacks.get() - ownCallbacks)
+                + " callback(s) still running " + closeTimeoutNanos / 1_000_000 + " ms after close; not waiting longer"));
         }
         terminated = true;
+        closeWaiters.wakeAll();
     }
 
     @Override

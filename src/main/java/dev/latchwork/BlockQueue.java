@@ -64,6 +64,21 @@ final class BlockQueue {
         return (Node) TAIL.getVolatile(this);
     }
 
+    /** @return true if {@code n} is this queue's stub node */
+    boolean isStub(final Node n) {
+        return n == stub;
+    }
+
+    /**
+     * As {@link #poll()}, but never passes the stub: null once the stub is at the head. A round
+     * that read the stub as the tail when it began polls this way, and so ends with the nodes
+     * queued before it (including those whose producer had swapped the tail but not linked yet:
+     * they are ahead of the stub), whatever producers add behind the stub meanwhile.
+     */
+    Node pollBeforeStub() {
+        return head == stub ? null : poll();
+    }
+
     /** @return the oldest node, or null if empty or a producer is between its two steps */
     Node poll() {
         Node h = head;

@@ -2,7 +2,6 @@ package dev.latchwork;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.locks.LockSupport; // not a lock: parkNanos only in backoff() (sync cancel, runtime close), never on the hot path
 
 /**
  * A cell's control block (the kernel's {@code struct bpf_async_cb}): installed in its cell by CAS
@@ -92,9 +91,6 @@ abstract class ControlBlock extends BlockQueue.Node {
     /** Passes an INLINE caller or the dispatcher gives one block before re-queueing it. */
     static final int MAX_PASSES = 8;
 
-    /** The block whose callback the current thread is running (kernel's per-CPU hrtimer_running). */
-    static final ThreadLocal<ControlBlock> CURRENT = new ThreadLocal<>();
-
     static final VarHandle STATE;
     static final VarHandle SEQ;
     static final VarHandle OP0;
@@ -107,6 +103,7 @@ abstract class ControlBlock extends BlockQueue.Node {
     static final VarHandle RUNNING;
     static final VarHandle CANCELLING;
     static final VarHandle SYNC_CANCEL;
+    static final VarHandle WAITERS;
 
     static {
         try {
@@ -123,6 +120,7 @@ abstract class ControlBlock extends BlockQueue.Node {
             RUNNING = l.findVarHandle(ControlBlock.class, "running", int.class);
             CANCELLING = l.findVarHandle(ControlBlock.class, "cancelling", int.class);
             SYNC_CANCEL = l.findVarHandle(ControlBlock.class, "syncCancel", long.class);
+            WAITERS = l.findVarHandle(ControlBlock.class, "waiters", Waiters.class);
         } catch (final ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -145,8 +143,14 @@ abstract class ControlBlock extends BlockQueue.Node {
     volatile int running;
     /** Sync cancels from other callbacks waiting on this block (kernel's {@code cancelling}). */
     volatile int cancelling;
-    /** The number of the latest command published by a synchronous cancel (0 = none). */
+    /**
+     * The number of the latest command published by a synchronous cancel (0 = none). Written only
+     * while the writer holds the latch, so cancellers store their numbers in command order and the
+     * value never goes back (hardening #2).
+     */
     volatile long syncCancel;
+    /** Sync cancellers parked until {@link #running} drops to zero; created by the first one. */
+    volatile Waiters waiters;
     /** Drain-owned: onDead ran. */
     boolean finalized;
 
@@ -207,26 +211,42 @@ abstract class ControlBlock extends BlockQueue.Node {
         if (isDeadOrDetached()) {
             return AsyncStatus.DEAD;
         }
-        if (needsCallback && callback == null) {
-            // detach marks the block before clearing its callback, so a start racing with close
-            // that finds no callback sees the mark here and answers DEAD, not NO_CALLBACK
-            return isDeadOrDetached() ? AsyncStatus.DEAD : AsyncStatus.NO_CALLBACK;
-        }
         long s = (long) SEQ.getOpaque(this);
         for (int spins = 0; ; spins++) {
             if ((s & 3) == 0 && SEQ.compareAndSet(this, s, s + 1)) {
                 break;
             }
             if (spins >= PUBLISH_SPINS) {
-                runtime.busy.increment();
+                countBusy();
                 return AsyncStatus.BUSY;
             }
             Thread.onSpinWait();
             s = (long) SEQ.getOpaque(this);
         }
+        // The callback is checked while we hold the latch (hardening #4): a sync cancel clears the
+        // callback before it takes the latch, so either our CAS came first (our start is published
+        // first and its cancel supersedes it) or we see the cleared callback here and give the
+        // latch back untouched. Checked before the CAS, a start could pass the check, stall, and
+        // publish after the cancel returned: armed with no callback.
+        if (needsCallback && callback == null) {
+            // Give the latch back: nothing was written, so a reader that saw s (before or after)
+            // reads the same slot contents, and one that saw s + 1 re-validates and retries.
+            SEQ.setRelease(this, s);
+            // detach marks the block before clearing its callback, so a start racing with close
+            // that finds no callback sees the mark here and answers DEAD, not NO_CALLBACK
+            return isDeadOrDetached() ? AsyncStatus.DEAD : AsyncStatus.NO_CALLBACK;
+        }
         write(s, op, arg);
         afterPublish();
         return AsyncStatus.OK;
+    }
+
+    private void countBusy() {
+        try {
+            runtime.busy.increment();
+        } catch (final Throwable oom) {
+            // a counter that cannot grow its cells must not make the hot path throw
+        }
     }
 
     /** Writes both slots of the latch; the caller owns it at sequence {@code s + 1}. */
@@ -261,8 +281,12 @@ abstract class ControlBlock extends BlockQueue.Node {
                 final int prevOp = (int) OP0.getOpaque(this);
                 final boolean pending = (prevOp == OP_START || prevOp == OP_START_AT)
                     && ((s >>> 2) > consumed || isPendingOnBackend());
+                // Stored while we hold the latch (hardening #2): cancellers hold it one at a time,
+                // so the numbers are stored in command order and syncCancel never goes back. Before
+                // the command itself: a run gated on it sees a number at least as new as any start
+                // it serves that this cancel supersedes. Volatile: before the canceller reads running.
+                SYNC_CANCEL.setVolatile(this, (s >>> 2) + 1);
                 write(s, OP_CANCEL, 0);
-                SYNC_CANCEL.setVolatile(this, (s >>> 2) + 1); // before the canceller reads running
                 afterPublish();
                 return pending;
             }
@@ -270,13 +294,40 @@ abstract class ControlBlock extends BlockQueue.Node {
         }
     }
 
+    /** The wait of a sync canceller for the latch (held for a few stores by a publisher). */
     static void backoff(final int i) {
         if (i < 128) {
             Thread.onSpinWait();
-        } else if (i < 256) {
-            Thread.yield();
         } else {
-            LockSupport.parkNanos(20_000);
+            Thread.yield();
+        }
+    }
+
+    /**
+     * Reads the newest complete command in the latch (the same stable read as a drain's) and tells
+     * whether it is a cancel newer than command {@code num}: then a run or an expiry serving
+     * {@code num} must not start, whether or not a drain has applied the cancel (contract 3.1).
+     * A cancel still being written has not returned {@code OK} to its caller yet; it is not seen.
+     */
+    final boolean cancelPublishedAfter(final long num) {
+        for (int i = 0; ; i++) {
+            final long s = (long) SEQ.getVolatile(this);
+            final int op;
+            final long n;
+            if ((s & 3) == 1) {
+                op = (int) OP1.getOpaque(this);
+                n = s >>> 2;
+            } else {
+                op = (int) OP0.getOpaque(this);
+                n = (s + 3) >>> 2;
+            }
+            VarHandle.loadLoadFence();
+            if ((long) SEQ.getOpaque(this) == s) {
+                return op == OP_CANCEL && n > num;
+            }
+            if (i > 16) {
+                Thread.onSpinWait();
+            }
         }
     }
 
@@ -292,7 +343,20 @@ abstract class ControlBlock extends BlockQueue.Node {
     /** After a publish (or any request): apply here (INLINE) or make sure a drain is scheduled. */
     final void afterPublish() {
         if (runtime.mode == DispatchMode.INLINE && STATUS.compareAndSet(this, IDLE, PROCESSING)) {
-            drainLoop();
+            // An inline drain counts as a drain in flight, so a runtime close waits for it
+            // (hardening #6); one that finds the runtime closed leaves the block inert.
+            final Frames f = runtime.enterDrain();
+            if (f != null) {
+                try {
+                    drainLoop();
+                } finally {
+                    runtime.exitDrain(f);
+                }
+            } else if (!runtime.isClosed()) {
+                // no frames (an OutOfMemoryError): hand the pass to the dispatcher, never wedge
+                STATUS.setVolatile(this, QUEUED);
+                runtime.enqueue(this);
+            }
             return;
         }
         scheduleDrain();
@@ -326,8 +390,8 @@ abstract class ControlBlock extends BlockQueue.Node {
         for (int pass = 1; ; pass++) {
             try {
                 drainOnce();
-            } catch (final Throwable t) {
-                runtime.reportError(t);
+            } catch (final Throwable t) { // an OutOfMemoryError included: the status below still moves
+                runtime.reportError(t);   // never throws
             }
             if (STATUS.compareAndSet(this, PROCESSING, IDLE)) {
                 return;
@@ -441,19 +505,37 @@ abstract class ControlBlock extends BlockQueue.Node {
     // ------------------------------------------------------------------------------------------
     // callbacks
 
-    /** Marks a callback as running on this thread; returns the previous marker. */
-    final ControlBlock enterCallback() {
+    /**
+     * Marks a callback of this block as running on this thread. Never throws: if the thread's
+     * frames cannot be created (an OutOfMemoryError), the callback still counts as running and
+     * only the nested-callback checks lose sight of it.
+     *
+     * @return the frames pushed on, to hand to {@link #exitCallback}; null if none was pushed
+     */
+    final Frames enterCallback() {
         RUNNING.getAndAdd(this, 1);
         runtime.activeCallbacks.incrementAndGet();
-        final ControlBlock prev = CURRENT.get();
-        CURRENT.set(this);
-        return prev;
+        try {
+            final Frames f = Frames.current();
+            return f.push(this) ? f : null;
+        } catch (final Throwable oom) {
+            return null;
+        }
     }
 
-    final void exitCallback(final ControlBlock prev) {
-        CURRENT.set(prev);
+    /** Ends what {@link #enterCallback} began; wakes sync cancellers and a runtime close waiting. */
+    final void exitCallback(final Frames f) {
+        if (f != null) {
+            f.pop();
+        }
         runtime.activeCallbacks.decrementAndGet();
-        RUNNING.getAndAdd(this, -1);
+        if ((int) RUNNING.getAndAdd(this, -1) == 1) {
+            final Waiters w = waiters;
+            if (w != null) {
+                w.wakeAll();
+            }
+        }
+        runtime.afterCallbackExit();
     }
 
     /** A callback must not start once the cell let go or the runtime closed. */
@@ -466,13 +548,18 @@ abstract class ControlBlock extends BlockQueue.Node {
      * wait for running callbacks. DEADLOCK from its own callback and for mutual cancels.
      */
     final int cancelSync() {
-        final ControlBlock cur = CURRENT.get();
-        if (cur == this) {
+        final Frames frames = Frames.currentOrNull();
+        // Our own callback anywhere on this thread's stack (not only the innermost one: callbacks
+        // nest through inline drains and direct executors) would never return while we wait.
+        if (frames != null && frames.contains(this)) {
             return AsyncStatus.DEADLOCK;
         }
-        if (cur != null) {
+        final boolean inCallback = frames != null && frames.inCallback();
+        if (inCallback) {
+            // The kernel's cancelling rule, over every callback this thread is inside: announce
+            // that we wait on this block, then back off if another thread waits on one of ours.
             CANCELLING.getAndAdd(this, 1);
-            if (cur.cancelling != 0) {
+            if (frames.anyCallbackBeingCancelled()) {
                 CANCELLING.getAndAdd(this, -1);
                 return AsyncStatus.DEADLOCK;
             }
@@ -480,20 +567,32 @@ abstract class ControlBlock extends BlockQueue.Node {
         try {
             CALLBACK.setVolatile(this, null);
             final boolean pending = publishCancelBlocking();
-            for (int i = 0; running != 0; i++) {
-                if (runtime.isClosed()) {
-                    // The runtime's close waits for callbacks, possibly for ours: a callback that
-                    // waits here for one that is closing the runtime would never return (cycle).
+            if (running != 0) {
+                // The runtime's close waits for callbacks, possibly for ours: a callback that waits
+                // here for one that is closing the runtime would never return (cycle), so a close
+                // ends the wait (it wakes every waiter) and we answer CLOSED.
+                final Waiters w = waitersOf();
+                w.await(() -> running == 0 || runtime.isClosed(), Long.MAX_VALUE);
+                if (running != 0) {
                     return AsyncStatus.CLOSED;
                 }
-                backoff(i);
             }
             return pending ? AsyncStatus.WAS_PENDING : AsyncStatus.OK;
         } finally {
-            if (cur != null) {
+            if (inCallback) {
                 CANCELLING.getAndAdd(this, -1);
             }
         }
+    }
+
+    /** @return this block's waiter stack, created on first use (sync cancel only) */
+    private Waiters waitersOf() {
+        final Waiters w = waiters;
+        if (w != null) {
+            return w;
+        }
+        final Waiters fresh = new Waiters();
+        return WAITERS.compareAndSet(this, null, fresh) ? fresh : waiters;
     }
 
     /**

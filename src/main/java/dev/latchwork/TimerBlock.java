@@ -134,12 +134,15 @@ final class TimerBlock extends ControlBlock {
             w.future.cancel(false);
         }
         final long delay = delayUntil(t, clock.now());
-        final Wake fresh = new Wake(this, t);
-        WAKE.setVolatile(this, fresh); // before scheduling: the wake-up may run at once
+        Wake fresh = null;
         try {
+            fresh = new Wake(this, t); // inside the try: an OutOfMemoryError here disarms as a rejection does
+            WAKE.setVolatile(this, fresh); // before scheduling: the wake-up may run at once
             fresh.future = runtime.scheduler.schedule(fresh, delay, TimeUnit.NANOSECONDS);
         } catch (final Throwable e) { // a rejection, or anything a scheduler may throw (an OOM allocating its task)
-            WAKE.compareAndSet(this, fresh, null); // never keep a wake-up that was not scheduled
+            if (fresh != null) {
+                WAKE.compareAndSet(this, fresh, null); // never keep a wake-up that was not scheduled
+            }
             // Nothing will fire for this arm: disarm, so isArmed(), timersArmed and a sync cancel's
             // WAS_PENDING tell the truth. A CAS, not a store: a wake-up of an earlier arm that read
             // the same deadline may have fired it meanwhile (and decremented the count itself).
@@ -199,7 +202,7 @@ final class TimerBlock extends ControlBlock {
         // Count ourselves as running BEFORE deciding to fire: a sync cancel clears the callback,
         // publishes its cancel and then waits for running == 0. Either it sees us (and waits), or
         // we see its cancel as a pending command (and hand over to the drain) - never neither.
-        final ControlBlock prev = enterCallback();
+        final Frames frames = enterCallback();
         try {
             // Order matters: "command in flight" first, "drain idle" second. A command whose
             // number we see as consumed was applied by a pass that returns to IDLE only after, so
@@ -211,7 +214,7 @@ final class TimerBlock extends ControlBlock {
                 invoke();
             } // else the drain changed the target; it settles the backend itself
         } finally {
-            exitCallback(prev);
+            exitCallback(frames);
             release();
         }
         if (handOver) {

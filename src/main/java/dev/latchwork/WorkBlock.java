@@ -134,33 +134,39 @@ final class WorkBlock extends ControlBlock implements Runnable {
             return; // cancelled, or another task of this block is the runner
         }
         final boolean retained = tryRetain();
+        boolean won = false;
         // Count ourselves as running BEFORE the gate: a sync cancel clears the callback, publishes
         // its cancel, records its number in syncCancel and then waits for running == 0. Either it
         // sees us (and waits for this run), or we see its number and skip the run it cancelled.
-        final ControlBlock prev = enterCallback();
-        boolean won = false;
+        final Frames frames = enterCallback();
         try {
             won = RUN.compareAndSet(this, W_PENDING, W_RUNNING);
-            if (won && retained && startNum > syncCancel && mayInvoke()) {
+            // The gate. startNum > syncCancel: no sync cancel came after the start we serve.
+            // !cancelPublishedAfter(startNum): no async cancel did either, applied or not
+            // (hardening #1, contract 3.1: after cancelAsync() answers OK, a run that had not
+            // started never runs, even while the drain has not applied the cancel yet).
+            if (won && retained && startNum > syncCancel && mayInvoke() && !cancelPublishedAfter(startNum)) {
                 final Object cb = callback;
                 if (cb != null) {
                     runtime.workRuns.increment();
-                    try {
-                        ((WorkCallback) cb).run(owner, (AsyncWork) cell);
-                    } catch (final Throwable t) {
-                        runtime.callbackError(t);
-                    }
+                    ((WorkCallback) cb).run(owner, (AsyncWork) cell);
                 }
             }
+        } catch (final Throwable t) { // the callback's, or an OutOfMemoryError from a counter
+            runtime.callbackError(t);
         } finally {
-            exitCallback(prev);
+            exitCallback(frames);
             if (retained) {
                 release();
             }
+            if (won) {
+                finishRun(); // in the finally: a throw above must not leave the cell RUNNING
+            }
         }
-        if (!won) {
-            return;
-        }
+    }
+
+    /** RUNNING back to IDLE, or RUNNING_AGAIN to PENDING and re-submitted. Never throws. */
+    private void finishRun() {
         for (;;) {
             if (RUN.compareAndSet(this, W_RUNNING, W_IDLE)) {
                 return;
@@ -172,7 +178,7 @@ final class WorkBlock extends ControlBlock implements Runnable {
                     RUN.compareAndSet(this, W_PENDING, W_IDLE);
                     return;
                 }
-                submit();
+                submit(); // never throws: a failure goes back to IDLE and is reported
                 return;
             }
         }

@@ -509,6 +509,9 @@ class ModelTest {
                 if (b.rt.closed || b.cb < 0 || b.startNum <= b.syncCancelNum) {
                     continue;
                 }
+                if (b.pendCount > 0 && b.pendOp == OP_CANCEL) {
+                    continue; // contract 3.1: a cancel published (not yet applied) stops a run not started
+                }
                 b.rt.workRuns++;
                 b.owner.expRuns++;
                 switch (b.cb) {
