@@ -55,6 +55,11 @@ public final class AsyncIdle {
         }
     }
 
+    /** @return true if this strategy parks (so the dispatcher may sleep instead of polling) */
+    boolean parks() {
+        return kind == BACKOFF;
+    }
+
     long maxParkNanos() {
         return maxParkNanos;
     }

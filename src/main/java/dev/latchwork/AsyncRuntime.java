@@ -44,10 +44,16 @@ public final class AsyncRuntime implements AutoCloseable {
     private static final AtomicInteger RUNTIME_IDS = new AtomicInteger();
     private static final VarHandle CLOSED;
     private static final VarHandle CONSUMER;
+    private static final VarHandle SLEEPING;
     /** Blocks drained per dispatcher loop before the idle strategy is consulted. */
     private static final int DRAIN_LIMIT = 256;
     /** The default least time between two dispatcher rounds while commands keep coming: 20 µs. */
     static final long DEFAULT_DRAIN_INTERVAL_NANOS = 20_000;
+    /**
+     * How long an idle dispatcher keeps polling (with its idle strategy) before it sleeps: a
+     * runtime with traffic at least this often never sleeps, so its publishers never unpark.
+     */
+    static final long POLL_BEFORE_SLEEP_NANOS = 1_000_000;
     /** The longest drain interval accepted: 10 ms (commands wait for it, and so do expiries handed over). */
     static final long MAX_DRAIN_INTERVAL_NANOS = 10_000_000;
 
@@ -56,23 +62,31 @@ public final class AsyncRuntime implements AutoCloseable {
             final MethodHandles.Lookup l = MethodHandles.lookup();
             CLOSED = l.findVarHandle(AsyncRuntime.class, "closed", boolean.class);
             CONSUMER = l.findVarHandle(AsyncRuntime.class, "consumer", int.class);
+            SLEEPING = l.findVarHandle(AsyncRuntime.class, "sleeping", int.class);
         } catch (final ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
     final DispatchMode mode;
-    final ScheduledExecutorService scheduler;
-    private final boolean ownsScheduler;
+    /** The timer backend: {@link #wheel}, or an {@link ExecutorBackend}. */
+    final TimerBackend timers;
+    /** The built-in wheel, or null when timers go to a {@code ScheduledExecutorService}. */
+    final WheelBackend wheel;
     final Executor workExecutor;
     private final ExecutorService ownedWorkPool;
     private final Consumer<Throwable> errorHandler;
     private final boolean wakeOnCommand;
+    /** Sleeps when idle (wakeOnCommand and a parking idle strategy): publishers wake it. */
+    private final boolean sleeps;
+    private final Runnable hostWakeup;
     private final long closeTimeoutNanos;
     private final long drainIntervalNanos;
     private final BlockQueue queue = new BlockQueue();
     private final Thread dispatcher;
     private final IdleStrategy idle;
+    /** The idle strategy's longest park (0 for spin and yield). */
+    private final long maxParkNanos;
 
     private volatile boolean closed;
     private volatile boolean terminated;
@@ -80,6 +94,20 @@ public final class AsyncRuntime implements AutoCloseable {
     /** 1 while a thread polls the queue. */
     @SuppressWarnings("unused")
     private volatile int consumer;
+    /**
+     * 1 while the dispatcher sleeps (or, in HOST_DRIVEN, while the host is idle): the publisher
+     * that moves it from 1 to 0 wakes it (unpark, or the host's wake-up). See the sleep protocol in
+     * the class notes. Alone on its line: publishers read it on every queue offer, and it changes
+     * only when the dispatcher goes to sleep or wakes.
+     */
+    @SuppressWarnings("unused")
+    private volatile int sleeping;
+    @SuppressWarnings("unused")
+    private long p01, p02, p03, p04, p05, p06, p07;
+    /** The wheel's next due time (monotonic scale), published by its owner after each round. */
+    private volatile long dueAt = Long.MAX_VALUE;
+    /** Unparks of the dispatcher by publishers (tests and benchmarks: one per sleep at most). */
+    final LongAdder wakeups = new LongAdder();
 
     final LongAdder published = new LongAdder();
     final LongAdder superseded = new LongAdder();
@@ -110,20 +138,17 @@ public final class AsyncRuntime implements AutoCloseable {
         this.mode = b.mode;
         this.errorHandler = b.errorHandler != null ? b.errorHandler : AsyncRuntime::defaultErrorHandler;
         this.wakeOnCommand = b.wakeOnCommand;
+        this.hostWakeup = b.hostWakeup;
         this.closeTimeoutNanos = b.closeTimeoutNanos;
         this.drainIntervalNanos = b.drainIntervalNanos;
         this.enqueued = b.countQueueTraffic ? new LongAdder() : null;
         this.dequeued = b.countQueueTraffic ? new LongAdder() : null;
         if (b.scheduler != null) {
-            this.scheduler = b.scheduler;
-            this.ownsScheduler = false;
+            this.wheel = null;
+            this.timers = new ExecutorBackend(b.scheduler, false);
         } else {
-            final ScheduledThreadPoolExecutor stpe = new ScheduledThreadPoolExecutor(1, tf);
-            stpe.setRemoveOnCancelPolicy(true);
-            stpe.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-            stpe.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
-            this.scheduler = stpe;
-            this.ownsScheduler = true;
+            this.wheel = new WheelBackend(this, b.tickNanos, b.ticksPerWheel);
+            this.timers = wheel;
         }
         if (b.workExecutor != null) {
             this.workExecutor = b.workExecutor;
@@ -150,7 +175,10 @@ public final class AsyncRuntime implements AutoCloseable {
             this.workExecutor = pool;
             this.ownedWorkPool = pool;
         }
-        this.idle = (b.idle != null ? b.idle : AsyncIdle.backoff(100_000)).newStrategy();
+        final AsyncIdle idleKind = b.idle != null ? b.idle : AsyncIdle.backoff(100_000);
+        this.idle = idleKind.newStrategy();
+        this.maxParkNanos = idleKind.maxParkNanos();
+        this.sleeps = wakeOnCommand && idleKind.parks();
         if (mode == DispatchMode.HOST_DRIVEN) {
             this.dispatcher = null;
         } else {
@@ -200,19 +228,71 @@ public final class AsyncRuntime implements AutoCloseable {
         if (!CONSUMER.compareAndSet(this, 0, 1)) {
             return 0;
         }
+        int n = 0;
         try {
+            if (sleeping != 0) {
+                SLEEPING.setVolatile(this, 0); // the host is awake: no wake-up call while it drains
+            }
             final Frames f = enterDrain();
             if (f == null) {
                 return 0;
             }
+            final WheelBackend wb = wheel;
+            if (wb != null) {
+                wb.owner = Thread.currentThread();
+            }
             try {
-                return pollAndDrain(DRAIN_LIMIT);
+                n = pollAndDrain(DRAIN_LIMIT);
+                if (wb != null) {
+                    n += wb.advance(System.nanoTime());
+                }
             } finally {
+                if (wb != null) {
+                    if (closed) {
+                        wb.clear(); // a callback closed the runtime: this drain owns the wheel, so it empties it
+                    }
+                    dueAt = wb.wheel.nextDue();
+                    wb.owner = null;
+                }
                 exitDrain(f);
             }
         } finally {
             CONSUMER.setVolatile(this, 0);
         }
+        if (n == 0 && hostWakeup != null && !closed) {
+            // The host is going idle: from now on the first publisher to queue a block calls
+            // hostWakeup (sleep protocol, see the class notes). A block queued before the flag was
+            // raised is seen by the re-check; then the host is told to drain again.
+            SLEEPING.setVolatile(this, 1);
+            if (!queue.looksEmpty() && SLEEPING.compareAndSet(this, 1, 0)) {
+                return 1;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * For a host that sleeps between {@link #drain()} calls (or anyone curious): how long until
+     * there may be something to do. Racy, cheap, allocation-free.
+     *
+     * @return 0 when commands are queued or a timer is due; otherwise the nanoseconds until the
+     *         earliest armed timer on the wheel may be due, as of the last drain;
+     *         {@link Long#MAX_VALUE} when none is armed (always, on an executor backend, whose
+     *         timers do not need the host) or the runtime is closed
+     */
+    public long nanosUntilDue() {
+        if (closed) {
+            return Long.MAX_VALUE;
+        }
+        if (!queue.looksEmpty()) {
+            return 0;
+        }
+        final long due = dueAt;
+        if (due == Long.MAX_VALUE) {
+            return Long.MAX_VALUE;
+        }
+        final long left = due - System.nanoTime();
+        return left <= 0 ? 0 : left;
     }
 
     /**
@@ -299,24 +379,37 @@ public final class AsyncRuntime implements AutoCloseable {
      * dispatcher's next poll (no window after an empty round); a backlog is drained back to back.
      */
     private void dispatchLoop() {
+        final WheelBackend wb = wheel;
+        if (wb != null) {
+            wb.owner = Thread.currentThread();
+        }
         final IdleStrategy idle = this.idle;
         final long interval = drainIntervalNanos;
         boolean spacing = false;
         long roundStart = 0;
-        while (dispatcherRunning) {
-            int work = 0;
-            // Nothing in one iteration may end the loop but close(): every step is guarded, and
-            // reportError never throws (an OutOfMemoryError anywhere is reported when it can be).
-            try {
-                if (!spacing || System.nanoTime() - roundStart >= interval) {
-                    spacing = false;
+        long idleSince = 0;
+        try {
+            while (dispatcherRunning) {
+                int work = 0;
+                // Nothing in one iteration may end the loop but close(): every step is guarded, and
+                // reportError never throws (an OutOfMemoryError anywhere is reported when it can be).
+                try {
+                    final long now = System.nanoTime();
+                    final boolean round = !spacing || now - roundStart >= interval;
                     if (CONSUMER.compareAndSet(this, 0, 1)) {
-                        roundStart = interval == 0 ? 0 : System.nanoTime();
                         try {
                             final Frames f = enterDrain();
                             if (f != null) {
                                 try {
-                                    work = pollAndDrain(DRAIN_LIMIT);
+                                    if (round) {
+                                        roundStart = interval == 0 ? 0 : now;
+                                        final int polled = pollAndDrain(DRAIN_LIMIT);
+                                        spacing = interval > 0 && polled > 0 && polled < DRAIN_LIMIT;
+                                        work += polled;
+                                    }
+                                    if (wb != null) {
+                                        work += wb.advance(System.nanoTime()); // on time, even between spaced rounds
+                                    }
                                 } finally {
                                     exitDrain(f);
                                 }
@@ -324,23 +417,80 @@ public final class AsyncRuntime implements AutoCloseable {
                         } finally {
                             CONSUMER.setVolatile(this, 0);
                         }
-                        spacing = interval > 0 && work > 0 && work < DRAIN_LIMIT;
                     }
+                } catch (final Throwable t) {
+                    reportError(t);
                 }
-            } catch (final Throwable t) {
-                reportError(t);
+                if (Thread.interrupted()) {
+                    // Only close() stops the dispatcher (by flag). A stray interrupt would make every
+                    // park return at once and burn a core: clear it, and count and report it.
+                    reportInterrupt();
+                }
+                try {
+                    if (work > 0 || spacing) {
+                        idleSince = 0;
+                        idle.idle(work); // between spaced rounds: the strategy's short waits
+                    } else {
+                        if (idleSince == 0) {
+                            idleSince = System.nanoTime() | 1;
+                        }
+                        idleSince = waitForWork(wb, idleSince);
+                    }
+                } catch (final Throwable t) {
+                    reportError(t);
+                }
             }
-            if (Thread.interrupted()) {
-                // Only close() stops the dispatcher (by flag). A stray interrupt would make every
-                // park return at once and burn a core: clear it, and count and report it.
-                reportInterrupt();
-            }
-            try {
-                idle.idle(work);
-            } catch (final Throwable t) {
-                reportError(t);
+        } finally {
+            if (wb != null) {
+                try {
+                    wb.clear(); // closed: the owner empties the wheel; nothing on it fires
+                } catch (final Throwable t) {
+                    reportError(t);
+                }
             }
         }
+    }
+
+    /**
+     * The dispatcher found nothing to do. Polls with the idle strategy for a short while (a busy
+     * runtime keeps its dispatcher awake, so publishers never unpark it in steady state), never
+     * past the wheel's next due time; then, if it may sleep, sleeps until that time or until a
+     * publisher wakes it.
+     *
+     * @return the idle spell's start, or 0 when the dispatcher slept (a new spell begins)
+     */
+    private long waitForWork(final WheelBackend wb, final long idleSince) {
+        final long due = wb != null ? wb.wheel.nextDue() : Long.MAX_VALUE;
+        dueAt = due;
+        final long now = System.nanoTime();
+        final long untilDue = due == Long.MAX_VALUE ? Long.MAX_VALUE : due - now;
+        if (untilDue <= 0) {
+            return idleSince;
+        }
+        if (!sleeps || now - idleSince < POLL_BEFORE_SLEEP_NANOS) {
+            if (untilDue < maxParkNanos) {
+                LockSupport.parkNanos(this, untilDue); // the strategy might park past the due time
+            } else {
+                idle.idle(0);
+            }
+            return idleSince;
+        }
+        // The sleep protocol (class notes): raise the flag, then look at the queue once more. A
+        // publisher offers first and reads the flag second; both are volatile, so either we see
+        // its block here or it sees the flag and unparks us.
+        SLEEPING.setVolatile(this, 1);
+        if (!queue.looksEmpty()) {
+            SLEEPING.setVolatile(this, 0);
+            return idleSince;
+        }
+        if (untilDue == Long.MAX_VALUE) {
+            LockSupport.park(this);
+        } else {
+            LockSupport.parkNanos(this, untilDue);
+        }
+        SLEEPING.setVolatile(this, 0);
+        idle.reset();
+        return 0;
     }
 
     private void reportInterrupt() {
@@ -362,9 +512,27 @@ public final class AsyncRuntime implements AutoCloseable {
         if (counter != null) {
             counter.increment();
         }
-        queue.offer(b);
-        if (wakeOnCommand && dispatcher != null) {
+        queue.offer(b); // a full fence (getAndSet): the flag below is read after the block is in
+        if (sleeping != 0 && SLEEPING.compareAndSet(this, 1, 0)) {
+            wake(); // one publisher per sleep: the one whose CAS took the flag down
+        }
+    }
+
+    /** Wakes the sleeping dispatcher, or tells an idle host. Never throws. */
+    private void wake() {
+        try {
+            wakeups.increment();
+        } catch (final Throwable ignored) {
+            // a counter must not cost the wake-up
+        }
+        if (dispatcher != null) {
             LockSupport.unpark(dispatcher);
+        } else if (hostWakeup != null) {
+            try {
+                hostWakeup.run();
+            } catch (final Throwable t) {
+                reportError(t);
+            }
         }
     }
 
@@ -433,12 +601,16 @@ public final class AsyncRuntime implements AutoCloseable {
         }
         dispatcherRunning = false;
         closeWaiters.wakeAll(); // nothing yet; for symmetry with the waits below
+        final long deadline = System.nanoTime() + closeTimeoutNanos;
         if (dispatcher != null && Thread.currentThread() != dispatcher) {
             LockSupport.unpark(dispatcher);
+            // Bounded: on the wheel, timer callbacks run on the dispatcher, and one that never
+            // returns must not hang close (it is reported below, with the callbacks still running).
             boolean interrupted = false;
-            while (dispatcher.isAlive()) {
+            long left;
+            while (dispatcher.isAlive() && (left = deadline - System.nanoTime()) > 0) {
                 try {
-                    dispatcher.join();
+                    dispatcher.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
                 } catch (final InterruptedException e) {
                     interrupted = true;
                 }
@@ -447,15 +619,25 @@ public final class AsyncRuntime implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        final long deadline = System.nanoTime() + closeTimeoutNanos;
         // Drains already running on other threads (a drain() caller, an INLINE publisher) may still
         // call the executors: wait for them before shutting those down (hardening #6). A drain that
         // starts now sees the runtime closed and does nothing (enterDrain).
-        if (!closeWaiters.await(() -> activeDrains.get() <= ownDrains, closeTimeoutNanos)) {
+        if (!closeWaiters.await(() -> activeDrains.get() <= ownDrains, Math.max(0, deadline - System.nanoTime()))) {
             reportError(new IllegalStateException("latchwork: " + (activeDrains.get() - ownDrains)
                 + " drain(s) still running " + closeTimeoutNanos / 1_000_000 + " ms after close; not waiting longer"));
         }
         if (CONSUMER.compareAndSet(this, 0, 1)) { // count what will never be applied
+            final WheelBackend wb = wheel;
+            if (wb != null && (dispatcher == null || !dispatcher.isAlive())) {
+                // no drain is running (we hold the consumer role): empty the wheel here
+                wb.owner = Thread.currentThread();
+                try {
+                    wb.clear();
+                } catch (final Throwable t) {
+                    reportError(t);
+                }
+                wb.owner = null;
+            }
             for (BlockQueue.Node n = queue.poll(); n != null; n = queue.poll()) {
                 final ControlBlock b = (ControlBlock) n;
                 countPoll();
@@ -471,9 +653,7 @@ public final class AsyncRuntime implements AutoCloseable {
         // Delayed wake-ups are dropped (policy set at construction); queued work runs find the
         // runtime closed and invoke nothing.
         final boolean wasInterrupted = Thread.currentThread().isInterrupted();
-        if (ownsScheduler) {
-            scheduler.shutdown();
-        }
+        timers.shutdown();
         if (ownedWorkPool != null) {
             ownedWorkPool.shutdown();
         }
@@ -521,7 +701,10 @@ public final class AsyncRuntime implements AutoCloseable {
         private DispatchMode mode = DispatchMode.DEFERRED;
         private ScheduledExecutorService scheduler;
         private AsyncIdle idle;
-        private boolean wakeOnCommand;
+        private boolean wakeOnCommand = true;
+        private long tickNanos = WheelBackend.DEFAULT_TICK_NANOS;
+        private int ticksPerWheel = WheelBackend.DEFAULT_TICKS_PER_WHEEL;
+        private Runnable hostWakeup;
         private Consumer<Throwable> errorHandler;
         private ThreadFactory threadFactory;
         private Executor workExecutor;
@@ -539,12 +722,60 @@ public final class AsyncRuntime implements AutoCloseable {
         }
 
         /**
-         * Uses a caller-owned scheduler as the timer backend: it is not shut down by
-         * {@link AsyncRuntime#close()}. Prefer a {@link ScheduledThreadPoolExecutor} with
-         * remove-on-cancel, or cancelled wake-ups linger until their time.
+         * Uses the built-in timer wheel (the default) with this geometry. Timer callbacks run on
+         * the thread that drains the runtime: the dispatcher, or in
+         * {@link DispatchMode#HOST_DRIVEN} the caller of {@link AsyncRuntime#drain()}. A timer
+         * fires at most about one tick (plus the thread's wake-up latency) after its deadline,
+         * never before. Levels of {@code ticksPerWheel} slots, each level's slot spanning the whole
+         * lower level, cover every deadline up to {@link Long#MAX_VALUE}. The default, 2^17 ns
+         * (131 µs) and 64, was chosen by measurement (docs/DESIGN.md).
+         *
+         * @param tickNanos     the resolution; rounded up to a power of two within [2^10, 2^30] ns
+         * @param ticksPerWheel slots per level; rounded up to a power of two within [16, 4096]
+         * @return this builder
+         * @throws IllegalArgumentException if either is not positive
+         */
+        public Builder timerWheel(final long tickNanos, final int ticksPerWheel) {
+            if (tickNanos <= 0) {
+                throw new IllegalArgumentException("tickNanos must be positive, got " + tickNanos);
+            }
+            if (ticksPerWheel <= 0) {
+                throw new IllegalArgumentException("ticksPerWheel must be positive, got " + ticksPerWheel);
+            }
+            this.tickNanos = tickNanos;
+            this.ticksPerWheel = ticksPerWheel;
+            this.scheduler = null;
+            return this;
+        }
+
+        /**
+         * Uses a caller-owned scheduler as the timer backend instead of the built-in wheel: it is
+         * not shut down by {@link AsyncRuntime#close()}, and timer callbacks run on its threads.
+         * Prefer a {@link ScheduledThreadPoolExecutor} with remove-on-cancel, or cancelled
+         * wake-ups linger until their time. Costs a task object per scheduled wake-up; the wheel
+         * costs none.
+         *
+         * @param scheduler the scheduler
+         * @return this builder
          */
         public Builder timerScheduler(final ScheduledExecutorService scheduler) {
             this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /**
+         * For {@link DispatchMode#HOST_DRIVEN}: called when a command is queued while the host is
+         * idle (its last {@link AsyncRuntime#drain()} found nothing to do), at most once per idle
+         * spell, on the publisher's thread, so that an event loop schedules its drain only when
+         * there is something to do. It must not block and should not throw (a throw is reported to
+         * the error handler). Timers coming due need no command: the host asks
+         * {@link AsyncRuntime#nanosUntilDue()} how long it may sleep.
+         *
+         * @param wakeup what to call
+         * @return this builder
+         */
+        public Builder hostWakeup(final Runnable wakeup) {
+            this.hostWakeup = Objects.requireNonNull(wakeup, "wakeup");
             return this;
         }
 
@@ -607,9 +838,15 @@ public final class AsyncRuntime implements AutoCloseable {
         }
 
         /**
-         * @param wake true to unpark the dispatcher whenever a block is queued (lower deferral
-         *             latency with a parking idle strategy; publishers then call
-         *             {@link LockSupport#unpark}, which the hot-path contract otherwise excludes)
+         * Whether a publisher may wake a sleeping dispatcher (default true). With true and a
+         * parking idle strategy ({@link AsyncIdle#backoff}), a dispatcher that found nothing to do
+         * for a while sleeps until the wheel's next due time, and the first publisher to queue a
+         * block meanwhile unparks it: one unpark per sleep, none while traffic keeps it awake.
+         * With false, publishers never unpark; the dispatcher polls with its idle strategy, whose
+         * longest park bounds the deferral of a command (and it never parks past a due timer).
+         *
+         * @param wake whether publishers may wake the dispatcher
+         * @return this builder
          */
         public Builder wakeDispatcherOnCommand(final boolean wake) {
             this.wakeOnCommand = wake;

@@ -146,6 +146,6 @@ public final class AsyncTimer<T> extends AsyncCell {
      */
     public long deadline() {
         final ControlBlock b = block;
-        return b instanceof TimerBlock ? ((TimerBlock) b).target : Long.MAX_VALUE;
+        return b instanceof TimerBlock ? ((TimerBlock) b).deadlineOnCellClock() : Long.MAX_VALUE;
     }
 }

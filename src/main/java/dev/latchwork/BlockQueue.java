@@ -64,6 +64,15 @@ final class BlockQueue {
         return (Node) TAIL.getVolatile(this);
     }
 
+    /**
+     * Racy emptiness test, any thread: true if nothing is queued (the head and the tail are both
+     * the stub). A producer between its two steps has already swapped the tail, so its node is
+     * seen. Volatile reads, so that the sleep protocol's Dekker handshake holds.
+     */
+    boolean looksEmpty() {
+        return (Node) HEAD.getVolatile(this) == stub && (Node) TAIL.getVolatile(this) == stub;
+    }
+
     /** @return true if {@code n} is this queue's stub node */
     boolean isStub(final Node n) {
         return n == stub;

@@ -70,7 +70,7 @@ import java.lang.invoke.VarHandle;
  * the pass reads the new command, or the publisher moves the status to {@code PROCESSING_AGAIN} and
  * forces another pass. No drain is lost.
  */
-abstract class ControlBlock extends BlockQueue.Node {
+abstract class ControlBlock extends WheelNode {
     static final int OP_NONE = 0;
     /** Timer: arm at (drain's now + arg). Work: queue one run. */
     static final int OP_START = 1;
@@ -389,9 +389,16 @@ abstract class ControlBlock extends BlockQueue.Node {
     final void drainLoop() {
         for (int pass = 1; ; pass++) {
             try {
-                drainOnce();
+                drainPass();
             } catch (final Throwable t) { // an OutOfMemoryError included: the status below still moves
                 runtime.reportError(t);   // never throws
+            }
+            if (handOff()) {
+                // This thread applied the command but may not finish it (an INLINE caller off the
+                // wheel's owner): queue the block for the owner, whose pass re-files it.
+                STATUS.setVolatile(this, QUEUED);
+                runtime.enqueue(this);
+                return;
             }
             if (STATUS.compareAndSet(this, PROCESSING, IDLE)) {
                 return;
@@ -405,13 +412,18 @@ abstract class ControlBlock extends BlockQueue.Node {
         }
     }
 
-    /** One drain pass: claim the newest command, apply it, settle the backend. */
-    private void drainOnce() {
+    /**
+     * One drain pass: claim the newest command, apply it, settle the backend. Passes on one block
+     * are exclusive (the drain status, or the wheel owner's expiry on a queued block).
+     */
+    final void drainPass() {
         runtime.drains.increment();
         if (!tryRetain()) {
             if (!finalized) {
                 finalized = true;
                 onDead();
+            } else {
+                cancelBackend(); // idempotent: a pass handed over after the death unlinks on the owner
             }
             return;
         }
@@ -446,6 +458,7 @@ abstract class ControlBlock extends BlockQueue.Node {
             }
             final long last = consumed;
             final boolean detachedNow = (state & DETACHED) != 0 || runtime.isClosed();
+            final boolean applies = num > last && !detachedNow;
             if (num > last) {
                 // Apply, then publish the claim. Passes are exclusive (drain status), so nobody
                 // else can claim in between; the CAS only asserts that. Publishing the number
@@ -466,7 +479,7 @@ abstract class ControlBlock extends BlockQueue.Node {
             if (detachedNow) {
                 cancelBackend();
             } else {
-                settle();
+                settle(applies);
             }
         } finally {
             release();
@@ -493,8 +506,20 @@ abstract class ControlBlock extends BlockQueue.Node {
     /** Applies a claimed command (number {@code num}). Drain-exclusive. */
     abstract void apply(int op, long arg, long num);
 
-    /** After a pass: make the backend match the applied state. Drain-exclusive. */
-    abstract void settle();
+    /**
+     * After a pass: make the backend match the applied state. Drain-exclusive.
+     *
+     * @param applied whether this pass applied a command
+     */
+    abstract void settle(boolean applied);
+
+    /**
+     * @return true if a pass on this thread must be finished by the thread that owns the backend
+     *         (then the block is queued for it instead of going back to IDLE)
+     */
+    boolean handOff() {
+        return false;
+    }
 
     /** Disarms the backend, idempotently. Drain-exclusive. */
     abstract void cancelBackend();

@@ -2,47 +2,55 @@ package dev.latchwork;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.lang.ref.WeakReference;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
- * A timer's control block on a {@link java.util.concurrent.ScheduledExecutorService} backend.
+ * A timer's control block. The deadline rule lives here; when the deadline comes is the
+ * {@link TimerBackend}'s business (the built-in wheel, or a {@code ScheduledExecutorService}).
  *
  * <h2>Implementation notes</h2>
  *
- * Two fields carry the backend state. {@link #target} is the deadline the cell should fire at
- * ({@link #NEVER} = disarmed); only the drain sets it, and a firing wake-up consumes it by CAS to
- * {@code NEVER}, so one arm fires at most once. {@link #wake} is the wake-up currently scheduled
- * on the executor (or null). The drain keeps a wake-up that is due no later than the target
- * (Jetty's {@code CyclicTimeout} trick): re-arming an idle timeout to a later deadline touches
- * nothing but {@code target}; the early wake-up finds {@code target} in the future and asks the
- * drain for a new one. A cancel only sets {@code target}; the stale wake-up fires and finds
- * nothing to do (so arm/cancel cycles never touch the executor). A stale wake-up holds its block
- * only weakly, so it pins no owner; close cancels it on the executor at once.
+ * <b>Target.</b> {@link #target} is the deadline the cell should fire at ({@link #NEVER} =
+ * disarmed). Only a drain pass sets it (the last command wins); whatever fires consumes it by CAS
+ * to {@code NEVER}, so one arm fires at most once. On a {@link TimerClock#REALTIME} cell a target
+ * lives on one of two clocks, told by {@link #wall}: a relative {@code start} is measured on the
+ * monotonic clock (as the kernel does for relative {@code CLOCK_REALTIME} hrtimers: a wall-clock
+ * step does not move it), a {@code startAt} on the wall clock. A {@link TimerClock#MONOTONIC} cell
+ * has only monotonic targets.
  *
- * <p>A wake-up proceeds only if it is still the current one ({@code CAS wake: this -> null});
- * stale wake-ups return. The drain writes {@code target} and then reads {@code wake}; a wake-up
- * clears {@code wake} and then reads {@code target}. Both are volatile, so at least one sees the
- * other: either the drain sees no wake-up and schedules one, or the wake-up sees the new target.
+ * <p><b>The (target, wall) pair.</b> Only a drain pass writes them, one pass at a time. When the
+ * clock changes, the pass first takes the target to {@code NEVER}, then writes {@code wall}, then
+ * the new target (all volatile). A reader on another thread reads the target, then {@code wall},
+ * then the target again, and retries until both target reads agree: a {@code wall} from a newer
+ * command can only have been written after the target went to {@code NEVER}, so the second read
+ * would differ — unless the newer target is numerically the same, and then the flag read belongs
+ * to it. So a fire never compares a deadline with the other clock's "now".
  *
- * <p>A wake-up fires only when no command is in flight (the drain status is IDLE and every
- * published command was applied): a pending start or cancel supersedes the current arm, so the
- * wake-up hands over to the drain instead ("last command wins" even against an expiry that is due
- * while the re-arm is still in the latch). The drain's {@code settle} then schedules an immediate
- * wake-up if the (new) target is already due.
+ * <p><b>Firing.</b> A fire re-checks, in order: the cell is not closed and the block alive; no
+ * command is in flight (a pending start or cancel supersedes the current arm: "last command wins"
+ * even against an expiry that is due while the re-arm is still in the latch); the exact deadline
+ * has passed on its clock. On the executor backend the wake-up hands a pending command over to the
+ * drain ({@link #onWake}). On the wheel the expiry runs on the thread that owns the drain, so it
+ * applies the pending command itself and then decides ({@link #onExpire}): a due expiry fires even
+ * while commands that keep its deadline keep coming (contract 3.9).
+ *
+ * <p><b>Running marker first.</b> Both fire paths count themselves as running before they look at
+ * the latch: a sync cancel clears the callback, publishes its cancel and then waits for
+ * {@code running == 0}. Either it sees the fire (and waits), or the fire sees its cancel as a
+ * pending command (and does not invoke) — never neither.
  */
 final class TimerBlock extends ControlBlock {
     static final long NEVER = Long.MAX_VALUE;
+    /** The longest a wall-clock deadline waits unchecked: bounds how late a forward step is noticed. */
+    static final long WALL_RECHECK_NANOS = 1_000_000_000L;
 
-    private static final VarHandle TARGET;
-    private static final VarHandle WAKE;
+    static final VarHandle TARGET;
+    static final VarHandle WAKE;
 
     static {
         try {
             final MethodHandles.Lookup l = MethodHandles.lookup();
             TARGET = l.findVarHandle(TimerBlock.class, "target", long.class);
-            WAKE = l.findVarHandle(TimerBlock.class, "wake", Wake.class);
+            WAKE = l.findVarHandle(TimerBlock.class, "wake", ExecutorBackend.Wake.class);
         } catch (final ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -50,65 +58,123 @@ final class TimerBlock extends ControlBlock {
 
     final TimerClock clock;
     volatile long target = NEVER;
-    volatile Wake wake;
+    /** True when {@link #target} is on the wall clock (a REALTIME startAt). See the class notes. */
+    volatile boolean wall;
+    /** The executor backend's scheduled wake-up (null on the wheel). */
+    volatile ExecutorBackend.Wake wake;
 
     TimerBlock(final AsyncRuntime runtime, final Object owner, final AsyncCell cell, final TimerClock clock) {
         super(runtime, owner, cell);
         this.clock = clock;
     }
 
-    /**
-     * One scheduled wake-up. Allocated by the drain only when the executor must be called.
-     * <p>
-     * It reaches its block weakly, plus strongly through {@link #strong} while the timer is armed.
-     * The drain drops the strong link when the timer is cancelled (the stale wake-up stays on the
-     * executor until its time, see the class notes), so an owner dropped after a cancel is not
-     * kept alive by the executor's queue; an armed timer keeps its owner alive until it fires, as
-     * every JDK scheduler does.
-     */
-    static final class Wake extends WeakReference<TimerBlock> implements Runnable {
-        final long at;
-        /** Drain-owned: the block while its timer is armed, else null. */
-        TimerBlock strong;
-        ScheduledFuture<?> future;
+    // ------------------------------------------------------------------------------------------
+    // clocks
 
-        Wake(final TimerBlock block, final long at) {
-            super(block);
-            this.strong = block;
-            this.at = at;
-        }
-
-        @Override
-        public void run() {
-            final TimerBlock block = get();
-            if (block != null && WAKE.compareAndSet(block, this, null)) {
-                block.onWake();
-            }
-        }
+    /** @return a lower bound of the current time on the wall clock ({@code w}) or the monotonic one */
+    static long nowOn(final boolean w) {
+        return w ? TimerClock.REALTIME.now() : System.nanoTime();
     }
+
+    /**
+     * Reads {@link #wall} consistently with a target read just before (see the class notes).
+     *
+     * @param t the target just read (not NEVER)
+     * @return the clock of {@code t}, or null if the target changed meanwhile (read it again)
+     */
+    private Boolean wallOf(final long t) {
+        final boolean w = wall;
+        return target == t ? (w ? Boolean.TRUE : Boolean.FALSE) : null;
+    }
+
+    /**
+     * The deadline on the wheel's (monotonic) scale. A wall-clock target is seen from now and
+     * re-checked at least every {@link #WALL_RECHECK_NANOS}: a forward step of the wall clock is
+     * noticed within a second, a backward step only re-files it (never early).
+     */
+    @Override
+    long wheelDeadline() {
+        long t;
+        Boolean w;
+        do {
+            t = target;
+            if (t == NEVER) {
+                return NEVER;
+            }
+        } while ((w = wallOf(t)) == null);
+        if (!w) {
+            return t;
+        }
+        final long wallNow = TimerClock.REALTIME.now();
+        if (t <= wallNow) {
+            return Long.MIN_VALUE; // due
+        }
+        final long left = t - wallNow; // t > wallNow >= 0: no overflow
+        return System.nanoTime() + Math.min(left, WALL_RECHECK_NANOS);
+    }
+
+    /** @return the applied deadline on the cell's clock (racy), or NEVER */
+    long deadlineOnCellClock() {
+        long t;
+        Boolean w;
+        do {
+            t = target;
+            if (t == NEVER || clock != TimerClock.REALTIME) {
+                return t;
+            }
+        } while ((w = wallOf(t)) == null);
+        if (w) {
+            return t;
+        }
+        final long left = t - System.nanoTime(); // a monotonic target on a REALTIME cell
+        final long wall = TimerClock.REALTIME.now() + left;
+        return (left > 0 && wall < 0) ? NEVER - 1 : wall;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // drain side
 
     @Override
     void apply(final int op, final long arg, final long num) {
+        final long d;
+        boolean w = false;
         switch (op) {
             case OP_START: {
-                final long now = clock.nowCeiling();
-                final long d = now + arg;
-                setTarget(d < now ? NEVER : d); // saturate: overflow means never
+                final long now = System.nanoTime(); // relative starts: monotonic on every cell
+                final long sum = now + arg;
+                d = sum < now ? NEVER : sum; // saturate: overflow means never
                 break;
             }
             case OP_START_AT:
-                setTarget(arg);
+                d = arg;
+                w = clock == TimerClock.REALTIME && arg != NEVER;
                 break;
             case OP_CANCEL:
-                setTarget(NEVER);
+                d = NEVER;
                 break;
             default:
-                break;
+                return;
         }
+        final boolean oldWall = wall;
+        final long old = setTarget(d, w);
+        runtime.timers.applied(this, old, oldWall);
     }
 
-    private void setTarget(final long d) {
+    /** Drain-exclusive: sets the pair (target, wall) in the order the class notes give. */
+    private long setTarget(final long d, final boolean w) {
+        if (w != wall) {
+            final long prev = (long) TARGET.getAndSet(this, NEVER);
+            wall = w; // volatile: after the NEVER, before the new target
+            TARGET.setVolatile(this, d);
+            countArm(prev, d);
+            return prev;
+        }
         final long old = (long) TARGET.getAndSet(this, d);
+        countArm(old, d);
+        return old;
+    }
+
+    private void countArm(final long old, final long d) {
         if (old == NEVER && d != NEVER) {
             runtime.armed.increment();
         } else if (old != NEVER && d == NEVER) {
@@ -116,41 +182,29 @@ final class TimerBlock extends ControlBlock {
         }
     }
 
+    /**
+     * Disarms if the target is still {@code t}: the one name for "this arm will not fire" (a
+     * fire, a rejected schedule, a close of the wheel). A CAS, not a store: someone else may have
+     * consumed or replaced the arm meanwhile (and counted it).
+     *
+     * @return true if this call disarmed it
+     */
+    boolean disarmIfStill(final long t) {
+        if (t != NEVER && TARGET.compareAndSet(this, t, NEVER)) {
+            runtime.armed.decrement();
+            return true;
+        }
+        return false;
+    }
+
     @Override
-    void settle() {
-        final long t = target;
-        final Wake w = wake;
-        if (t == NEVER) {
-            if (w != null) {
-                w.strong = null; // a stale wake-up fires and finds nothing; it must not pin the owner
-            }
-            return;
-        }
-        if (w != null && w.at <= t) {
-            w.strong = this; // the pending wake-up comes first and re-checks
-            return;
-        }
-        if (w != null && WAKE.compareAndSet(this, w, null) && w.future != null) {
-            w.future.cancel(false);
-        }
-        final long delay = delayUntil(t, clock.now());
-        Wake fresh = null;
-        try {
-            fresh = new Wake(this, t); // inside the try: an OutOfMemoryError here disarms as a rejection does
-            WAKE.setVolatile(this, fresh); // before scheduling: the wake-up may run at once
-            fresh.future = runtime.scheduler.schedule(fresh, delay, TimeUnit.NANOSECONDS);
-        } catch (final Throwable e) { // a rejection, or anything a scheduler may throw (an OOM allocating its task)
-            if (fresh != null) {
-                WAKE.compareAndSet(this, fresh, null); // never keep a wake-up that was not scheduled
-            }
-            // Nothing will fire for this arm: disarm, so isArmed(), timersArmed and a sync cancel's
-            // WAS_PENDING tell the truth. A CAS, not a store: a wake-up of an earlier arm that read
-            // the same deadline may have fired it meanwhile (and decremented the count itself).
-            if (TARGET.compareAndSet(this, t, NEVER)) {
-                runtime.armed.decrement();
-            }
-            runtime.reportError(e);
-        }
+    void settle(final boolean applied) {
+        runtime.timers.settle(this, applied);
+    }
+
+    @Override
+    boolean handOff() {
+        return runtime.timers.handOff();
     }
 
     /**
@@ -171,10 +225,7 @@ final class TimerBlock extends ControlBlock {
         if (old != NEVER) {
             runtime.armed.decrement();
         }
-        final Wake w = (Wake) WAKE.getAndSet(this, null);
-        if (w != null && w.future != null) {
-            w.future.cancel(false);
-        }
+        runtime.timers.cancel(this);
     }
 
     @Override
@@ -182,35 +233,38 @@ final class TimerBlock extends ControlBlock {
         return target != NEVER;
     }
 
-    /** The current wake-up ran. Runs on the scheduler's thread. */
+    // ------------------------------------------------------------------------------------------
+    // fire side
+
+    /** The executor backend's current wake-up ran. Runs on the scheduler's thread. */
     void onWake() {
         if (!mayInvoke() || (state & COUNT_MASK) == 0) {
             return;
         }
-        final long t = target;
-        if (t == NEVER) {
-            return;
-        }
-        if (t > clock.now()) {
-            requestDrain(); // re-armed later (or the wall clock stepped back): schedule anew
+        long t;
+        Boolean w;
+        do {
+            t = target;
+            if (t == NEVER) {
+                return;
+            }
+        } while ((w = wallOf(t)) == null);
+        if (t > nowOn(w)) {
+            requestDrain(); // re-armed later (or the wall clock stepped back, or a re-check): schedule anew
             return;
         }
         if (!tryRetain()) {
             return;
         }
         boolean handOver = false;
-        // Count ourselves as running BEFORE deciding to fire: a sync cancel clears the callback,
-        // publishes its cancel and then waits for running == 0. Either it sees us (and waits), or
-        // we see its cancel as a pending command (and hand over to the drain) - never neither.
-        final Frames frames = enterCallback();
+        final Frames frames = enterCallback(); // before deciding to fire: see the class notes
         try {
             // Order matters: "command in flight" first, "drain idle" second. A command whose
             // number we see as consumed was applied by a pass that returns to IDLE only after, so
             // reading IDLE afterwards means the target already reflects it and the CAS fails.
             if (commandPending() || drainStatus != IDLE) {
                 handOver = true; // a newer command supersedes this arm; the drain decides
-            } else if (TARGET.compareAndSet(this, t, NEVER)) {
-                runtime.armed.decrement();
+            } else if (disarmIfStill(t)) {
                 invoke();
             } // else the drain changed the target; it settles the backend itself
         } finally {
@@ -222,16 +276,83 @@ final class TimerBlock extends ControlBlock {
         }
     }
 
+    /**
+     * The wheel handed this block over: its deadline passed by the wheel's reckoning. Runs on the
+     * wheel's owner (the draining thread); the block is already unlinked.
+     */
+    void onExpire(final WheelBackend wb) {
+        if (!mayInvoke()) {
+            if (runtime.isClosed()) {
+                disarmIfStill(target); // nothing fires any more; keep timersArmed true
+            }
+            return; // detached: the detach's own pass disarms it
+        }
+        if (!tryRetain()) {
+            return; // dead: its last pass disarms it
+        }
+        final Frames frames = enterCallback(); // before looking at the latch: see the class notes
+        try {
+            if (commandPending() && !applyPendingHere()) {
+                return; // an INLINE caller is applying a command right now; its pass is handed to us
+            }
+            long t;
+            Boolean w;
+            do {
+                t = target;
+                if (t == NEVER) {
+                    return;
+                }
+            } while ((w = wallOf(t)) == null);
+            if (t > nowOn(w)) {
+                wb.wheel.schedule(this); // re-armed later, or a wall-clock re-check: re-file
+                return;
+            }
+            if (disarmIfStill(t)) {
+                wb.wheel.remove(this); // a pass above may have filed it again
+                invoke();
+            }
+        } finally {
+            exitCallback(frames);
+            release();
+        }
+    }
+
+    /**
+     * Applies the newest command now, on the wheel's owner, instead of waiting for the queued pass
+     * (liveness: a due expiry under a continuous stream of commands must not be postponed for ever).
+     *
+     * @return false if another thread (an INLINE caller) is running a pass on this block
+     */
+    private boolean applyPendingHere() {
+        final int st = drainStatus;
+        if (st == QUEUED) {
+            // Queued: only the owner (this thread) polls it, INLINE callers take only IDLE blocks,
+            // and publishers leave a queued block alone, so a pass here is exclusive. The queued
+            // pass still comes later and finds nothing new.
+            drainPass();
+            return true;
+        }
+        if (st == IDLE && STATUS.compareAndSet(this, IDLE, PROCESSING)) {
+            drainPass();
+            if (!STATUS.compareAndSet(this, PROCESSING, IDLE)) {
+                STATUS.setVolatile(this, QUEUED); // a command came during the pass: queue another
+                runtime.enqueue(this);
+            }
+            return true;
+        }
+        return false;
+    }
+
     @SuppressWarnings({"unchecked", "rawtypes"})
     private void invoke() {
         final Object cb = callback;
         if (cb == null || !mayInvoke()) {
             return;
         }
-        runtime.fired.increment();
         try {
+            runtime.fired.increment();
             ((TimerCallback) cb).onTimer(owner, (AsyncTimer) cell);
-        } catch (final Throwable t) {
+        } catch (final Throwable t) { // the callback's, or an OutOfMemoryError from the counter
             runtime.callbackError(t);
         }
     }

@@ -95,7 +95,12 @@ final class WorkBlock extends ControlBlock implements Runnable {
     }
 
     @Override
-    void settle() {
+    long wheelDeadline() {
+        return Long.MAX_VALUE; // never on a wheel
+    }
+
+    @Override
+    void settle(final boolean applied) {
         if (submitPending) {
             submitPending = false;
             submit();

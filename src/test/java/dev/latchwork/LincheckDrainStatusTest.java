@@ -67,7 +67,12 @@ public class LincheckDrainStatusTest {
         }
 
         @Override
-        void settle() {
+        long wheelDeadline() {
+            return Long.MAX_VALUE;
+        }
+
+        @Override
+        void settle(final boolean applied) {
         }
 
         @Override

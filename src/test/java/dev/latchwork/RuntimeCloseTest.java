@@ -256,9 +256,15 @@ class RuntimeCloseTest {
             assertStatus(OK, t.start(0));
             assertStatus(OK, w.start());
             Modes.await("timer and work ran", both);
-            final String name = timerThread.get().getName();
-            assertTrue(name.startsWith("latchwork-"), "default thread names: " + name);
-            assertTrue(workThread.get().getName().startsWith("latchwork-"), workThread.get().getName());
+            // On the wheel a timer callback runs on the thread that drains: the dispatcher, or in
+            // HOST_DRIVEN the host's own driver thread.
+            if (mode != DispatchMode.HOST_DRIVEN) {
+                assertTrue(timerThread.get().getName().startsWith("latchwork-"), "default thread names: " + timerThread.get());
+            } else {
+                assertEquals(driver, timerThread.get(), "HOST_DRIVEN: timers fire on the thread calling drain()");
+            }
+            final String name = workThread.get().getName();
+            assertTrue(name.startsWith("latchwork-"), name);
             final String prefix = name.substring(0, name.indexOf('-', "latchwork-".length()) + 1);
             final Set<Thread> mine = ConcurrentHashMap.newKeySet();
             for (final Thread th : Thread.getAllStackTraces().keySet()) {
@@ -266,9 +272,10 @@ class RuntimeCloseTest {
                     mine.add(th);
                 }
             }
-            assertTrue(mine.contains(timerThread.get()) && mine.contains(workThread.get()), mine.toString());
+            assertTrue(mine.contains(workThread.get()), mine.toString());
             if (mode != DispatchMode.HOST_DRIVEN) {
-                assertTrue(mine.size() >= 3, "dispatcher, scheduler and a worker: " + mine);
+                assertTrue(mine.contains(timerThread.get()), mine.toString());
+                assertTrue(mine.size() >= 2, "dispatcher (which runs the wheel) and a worker: " + mine);
             }
             for (final Thread th : mine) {
                 assertTrue(th.isDaemon(), th + " is a daemon");

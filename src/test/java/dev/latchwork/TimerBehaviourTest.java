@@ -318,7 +318,13 @@ class TimerBehaviourTest {
 
             final long call = System.nanoTime();
             assertStatus(OK, p.timer.start(5 * MS));
-            assertEquals(1, h.rt.drain());
+            assertTrue(h.rt.drain() >= 1, "the block drained (the wheel may also count a bucket it re-filed)");
+            // on the wheel the timer fires inside a later drain(): the host's duty cycle
+            final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(Modes.WAIT_SECONDS);
+            while (p.first.getCount() > 0 && System.nanoTime() < until) {
+                h.rt.drain();
+                Thread.onSpinWait();
+            }
             Modes.await("fires after a hand drain", p.first);
             assertTrue(p.lastNanos.get() - call >= 5 * MS);
         }

@@ -325,7 +325,12 @@ final class StressSupport {
         }
 
         @Override
-        void settle() {
+        long wheelDeadline() {
+            return Long.MAX_VALUE;
+        }
+
+        @Override
+        void settle(final boolean applied) {
         }
 
         @Override

@@ -123,6 +123,7 @@ final class ConcurrentModel {
         final AtomicInteger budget = new AtomicInteger(3);
         volatile boolean sealed;
         volatile long lastEntry;
+        volatile long lastEntryMono;
 
         Owner(final String name, final Rt rt, final TimerClock clock, final int slot, final boolean groupA,
               final Queue<Long> starts, final Queue<Long> entries) {
@@ -314,6 +315,7 @@ final class ConcurrentModel {
     void enter(final Owner o, final long now, final boolean work) {
         o.entries.add(now);
         o.lastEntry = now;
+        o.lastEntryMono = System.nanoTime();
         o.count.incrementAndGet();
         if (o.sealed) {
             violation(o + ": callback started after its cell's close() returned (sealed by a later task on its thread)");
@@ -434,7 +436,9 @@ final class ConcurrentModel {
         if (o.groupA) {
             okA.incrementAndGet();
         }
-        final long lb = now(o.clock) + d;
+        // On a REALTIME cell a relative start runs on the monotonic clock (contract 2.2), while the
+        // fire is stamped with the wall clock's millisecond floor: the bound allows that floor.
+        final long lb = now(o.clock) + d - (o.clock == TimerClock.REALTIME ? MS : 0);
         final int r = t.start(d);
         afterPublish(o, r, lb);
         return r;
@@ -797,7 +801,8 @@ final class ConcurrentModel {
                 final long now = now(o.clock);
                 switch (kind[i]) {
                     case 0:
-                        lowerBound[i] = now + delays[i];
+                        // a relative start is measured on the monotonic clock, on a REALTIME cell too (contract 2.2)
+                        lowerBound[i] = System.nanoTime() + delays[i];
                         expect(o + " final start", AsyncStatus.OK, start(o, t, delays[i]));
                         break;
                     case 1:
@@ -875,8 +880,9 @@ final class ConcurrentModel {
             if (after != expected) {
                 violation(o + ": " + after + " fire(s) after the final command (kind " + kind[i] + "), expected " + expected);
             }
-            if (expected == 1 && o.lastEntry < lowerBound[i]) {
-                violation(o + ": final fire at " + o.lastEntry + " before its deadline " + lowerBound[i]);
+            final long entry = kind[i] == 0 ? o.lastEntryMono : o.lastEntry;
+            if (expected == 1 && entry < lowerBound[i]) {
+                violation(o + ": final fire at " + entry + " before its deadline " + lowerBound[i]);
             }
         }
         for (int i = 0; i < WA; i++) {

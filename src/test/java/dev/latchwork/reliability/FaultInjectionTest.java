@@ -380,11 +380,13 @@ class FaultInjectionTest {
         assertTimerFires(timer(rt));
     }
 
-    /** An interrupt of the (owned) timer thread while it idles is absorbed by the executor. */
+    /** An interrupt of an executor backend's timer thread while it idles is absorbed by the executor. */
     @Test
     void timerThreadInterruptedKeepsFiring() throws Exception {
         final Set<Thread> before = new HashSet<>(Thread.getAllStackTraces().keySet());
-        final AsyncRuntime rt = track(builder().build());
+        final java.util.concurrent.ScheduledThreadPoolExecutor stpe = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+            r -> new Thread(r, "latchwork-test-timer"));
+        final AsyncRuntime rt = track(builder().timerScheduler(stpe).build());
         final AsyncTimer<Object> t = timer(rt);
         assertTimerFires(t);
         final Thread timerThread = findNewLatchworkThread(before, "ScheduledThreadPoolExecutor");
@@ -392,6 +394,8 @@ class FaultInjectionTest {
         assertTimerFires(t);
         assertTimerFires(timer(rt));
         assertTrue(timerThread.isAlive());
+        rt.close();
+        stpe.shutdown();
     }
 
     /** A callback that interrupts its own thread does not leak the interrupt into the next callback. */
@@ -436,9 +440,16 @@ class FaultInjectionTest {
     // ------------------------------------------------------------------------------------------
     // a callback that never returns
 
+    /**
+     * On an executor backend a stuck timer callback holds only the executor's thread. (On the
+     * wheel, timer callbacks run on the dispatcher, so a stuck one stalls the whole runtime, as a
+     * stuck task stalls Netty's HashedWheelTimer: see {@link #callbackThatNeverReturnsOnTheWheel}.)
+     */
     @Test
     void callbackThatNeverReturns() throws Exception {
-        final AsyncRuntime rt = builder().closeTimeout(1, TimeUnit.SECONDS).build();
+        final java.util.concurrent.ScheduledThreadPoolExecutor stpe = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+            r -> new Thread(r, "latchwork-test-timer"));
+        final AsyncRuntime rt = builder().timerScheduler(stpe).closeTimeout(1, TimeUnit.SECONDS).build();
         final CountDownLatch entered = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
         try {
@@ -476,6 +487,51 @@ class FaultInjectionTest {
             assertEquals(AsyncStatus.CLOSED, w.start());
             // A second close (idempotent) does not wait again for the stuck callback.
             assertTimeoutPreemptively(Duration.ofSeconds(WAIT_S), rt::close);
+        } finally {
+            release.countDown();
+            rt.close();
+            stpe.shutdown();
+        }
+    }
+
+    /**
+     * On the wheel a timer callback runs on the dispatcher: one that never returns stalls the
+     * runtime (no other command is applied meanwhile: the documented cost of running callbacks on
+     * the wheel's thread), but the cell's close and the runtime's close still return, the latter
+     * after its timeout, saying so; once the callback returns the dispatcher ends and nothing else
+     * fires.
+     */
+    @Test
+    void callbackThatNeverReturnsOnTheWheel() throws Exception {
+        final AsyncRuntime rt = builder().closeTimeout(1, TimeUnit.SECONDS).build();
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        try {
+            final AsyncTimer<Object> stuck = timer(rt);
+            final AsyncTimer<Object> other = timer(rt);
+            final java.util.concurrent.atomic.AtomicInteger otherFired = new java.util.concurrent.atomic.AtomicInteger();
+            assertEquals(AsyncStatus.OK, stuck.setCallback((o, tm) -> {
+                entered.countDown();
+                while (!release.await(60, TimeUnit.SECONDS)) {
+                    Thread.onSpinWait();
+                }
+            }));
+            assertEquals(AsyncStatus.OK, other.setCallback((o, tm) -> otherFired.incrementAndGet()));
+            assertEquals(AsyncStatus.OK, stuck.start(0));
+            assertTrue(entered.await(WAIT_S, TimeUnit.SECONDS));
+            assertEquals(AsyncStatus.OK, other.start(0));
+            assertEquals(AsyncStatus.OK, assertTimeoutPreemptively(Duration.ofSeconds(WAIT_S), stuck::close));
+            final long t0 = System.nanoTime();
+            assertTimeoutPreemptively(Duration.ofSeconds(WAIT_S), rt::close);
+            final long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertTrue(waitedMs >= 900, "close returned after " + waitedMs + " ms, before its 1 s timeout");
+            final Throwable report = nextReported();
+            assertInstanceOf(IllegalStateException.class, report);
+            assertTrue(report.getMessage().contains("still running"), report.getMessage());
+            assertEquals(AsyncStatus.CLOSED, other.start(1));
+            release.countDown();
+            Thread.sleep(50);
+            assertEquals(0, otherFired.get(), "nothing fires after close returned");
         } finally {
             release.countDown();
             rt.close();
