@@ -58,7 +58,13 @@ class TimerCloseTest {
                     fires.incrementAndGet();
                     tm.start(0); // self re-arm as fast as possible
                 }));
-                assertStatus(OK, t.start(0));
+                // BUSY is a legal answer here: the previous block's callback, still finishing after
+                // its close, re-arms the cell (now the new block) at the same instant
+                int st;
+                do {
+                    st = t.start(0);
+                } while (st == AsyncStatus.BUSY);
+                assertStatus(OK, st);
                 final int want = 1 + rnd.nextInt(3);
                 Modes.await("round " + round + " fires " + want + " times", () -> fires.get() >= want);
                 for (int spin = rnd.nextInt(2_000); spin > 0; spin--) {
