@@ -39,6 +39,18 @@ import org.agrona.concurrent.IdleStrategy;
  * length that {@link #stats()} reports is counted by walking the queue instead (see
  * {@link BlockQueue#estimateSize()}); tests that must see every offer and poll build their runtime
  * with {@code Builder.countQueueTraffic()}.
+ * <p>
+ * <b>Time.</b> With the built-in wheel ({@link WheelBackend}, the default) the thread that drains
+ * owns the wheel: every dispatcher iteration runs a round of commands and advances the wheel if
+ * its next bucket is due; a {@link #drain()} call does the same on the host's thread. The
+ * dispatcher sleeps when idle. <b>Sleep protocol:</b> after polling for
+ * {@link #POLL_BEFORE_SLEEP_NANOS} it raises {@code sleeping} (volatile), re-checks that the queue
+ * is empty, and parks until the wheel's next due time (or indefinitely when nothing is armed). A
+ * publisher offers its block (a full fence) and then reads {@code sleeping}; the one whose CAS takes
+ * it from 1 to 0 unparks the dispatcher. Each side writes, then reads what the other writes, all
+ * sequentially consistent: either the dispatcher sees the block, or the publisher sees the flag,
+ * so no command waits for the next due bucket. In HOST_DRIVEN the same flag marks an idle host and
+ * the publisher calls {@code hostWakeup} instead. See docs/DESIGN.md sections 6.5 to 6.8.
  */
 public final class AsyncRuntime implements AutoCloseable {
     private static final AtomicInteger RUNTIME_IDS = new AtomicInteger();
@@ -692,10 +704,12 @@ public final class AsyncRuntime implements AutoCloseable {
 
     /**
      * Configures an {@link AsyncRuntime}. Defaults: {@link DispatchMode#DEFERRED}, one dispatcher
-     * thread idling with {@link AsyncIdle#backoff(long) backoff(100 µs)} whose rounds are spaced
-     * by a {@link #drainInterval drain interval} of 20 µs under traffic, an owned single-thread
-     * {@link ScheduledThreadPoolExecutor} with remove-on-cancel as timer backend, daemon threads
-     * named {@code latchwork-N-M}, errors printed to {@code System.err}. Not thread safe.
+     * thread whose rounds are spaced by a {@link #drainInterval drain interval} of 20 µs under
+     * traffic, which polls with {@link AsyncIdle#backoff(long) backoff(100 µs)} for a millisecond
+     * when idle and then sleeps until the next timer is due or a publisher wakes it; the built-in
+     * {@link #timerWheel timer wheel} (2^17 ns tick, 64 slots per level) as timer backend, timer
+     * callbacks on the dispatcher; an owned {@link ForkJoinPool} for work callbacks; daemon threads
+     * named {@code latchwork-N-M}; errors printed to {@code System.err}. Not thread safe.
      */
     public static final class Builder {
         private DispatchMode mode = DispatchMode.DEFERRED;

@@ -5,7 +5,9 @@ import java.util.concurrent.TimeUnit;
 import dev.latchwork.AsyncRuntime;
 import dev.latchwork.AsyncStatus;
 import dev.latchwork.AsyncTimer;
+import dev.latchwork.DispatchMode;
 import dev.latchwork.TimerClock;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The usage example of {@code README.md}, kept here so that it compiles with the library (the
@@ -46,6 +48,26 @@ final class ReadmeExample {
         try (AsyncRuntime rt = AsyncRuntime.create()) { // one per process: a dispatcher thread
             Connection c = new Connection(rt);
             c.onRead();
+            c.close();
+        }
+    }
+
+    /** The README's thread-free HOST_DRIVEN duty cycle (copied verbatim into the README). */
+    static void hostLoop(java.util.function.BooleanSupplier running) {
+        Thread host = Thread.currentThread();
+        try (AsyncRuntime rt = AsyncRuntime.builder()
+                .dispatchMode(DispatchMode.HOST_DRIVEN)       // no latchwork thread at all
+                .hostWakeup(() -> LockSupport.unpark(host))   // a command arrived while we slept
+                .build()) {
+            Connection c = new Connection(rt);                // its idle timer fires in drain()
+            while (running.getAsBoolean()) {
+                int work = rt.drain();                        // apply commands, fire due timers
+                // ... poll sockets, do the loop's own work ...
+                if (work == 0) {
+                    long nanos = rt.nanosUntilDue();          // 0, the next due timer, or MAX_VALUE
+                    LockSupport.parkNanos(Math.min(nanos, 10_000_000L));
+                }
+            }
             c.close();
         }
     }
