@@ -423,7 +423,7 @@ abstract class ControlBlock extends WheelNode {
                 finalized = true;
                 onDead();
             } else {
-                cancelBackend(); // idempotent: a pass handed over after the death unlinks on the owner
+                afterDeath(); // a pass handed over after the death: the wheel's owner unlinks it
             }
             return;
         }
@@ -519,6 +519,13 @@ abstract class ControlBlock extends WheelNode {
      */
     boolean handOff() {
         return false;
+    }
+
+    /**
+     * A pass on a block already finalized (the final cancel ran, maybe off the backend's owner):
+     * let the backend drop what is left. Drain-exclusive. Nothing by default.
+     */
+    void afterDeath() {
     }
 
     /** Disarms the backend, idempotently. Drain-exclusive. */

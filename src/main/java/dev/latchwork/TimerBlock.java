@@ -229,6 +229,11 @@ final class TimerBlock extends ControlBlock {
     }
 
     @Override
+    void afterDeath() {
+        runtime.timers.cancel(this); // on the wheel's owner: unlink what an INLINE final cancel could not
+    }
+
+    @Override
     boolean isPendingOnBackend() {
         return target != NEVER;
     }
