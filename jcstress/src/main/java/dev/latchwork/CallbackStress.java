@@ -62,7 +62,7 @@ public class CallbackStress {
         final Owner owner = new Owner();
         final AsyncTimer<Owner> t = new AsyncTimer<>();
         final TimerBlock b;
-        final TimerBlock.Wake wake;
+        final ExecutorBackend.Wake wake;
 
         DueTimer() {
             t.init(RT, owner, TimerClock.MONOTONIC);

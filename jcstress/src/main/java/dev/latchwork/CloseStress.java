@@ -127,7 +127,7 @@ public class CloseStress {
         final Owner owner = new Owner();
         final AsyncTimer<Owner> t = new AsyncTimer<>();
         final TimerBlock b;
-        final TimerBlock.Wake wake;
+        final ExecutorBackend.Wake wake;
         volatile int closed;
 
         public ExpiryVsClose() {
@@ -219,7 +219,7 @@ public class CloseStress {
         final Owner owner = new Owner();
         final AsyncTimer<Owner> t = new AsyncTimer<>();
         final TimerBlock b;
-        final TimerBlock.Wake wake;
+        final ExecutorBackend.Wake wake;
 
         public SetCallbackVsClose() {
             t.init(RT, owner, TimerClock.MONOTONIC);

@@ -149,8 +149,8 @@ final class StressSupport {
         @Override
         public ScheduledFuture<?> schedule(final Runnable command, final long delay, final TimeUnit unit) {
             Owner owner = null;
-            if (command instanceof TimerBlock.Wake) {
-                final TimerBlock b = ((TimerBlock.Wake) command).get();
+            if (command instanceof ExecutorBackend.Wake) {
+                final TimerBlock b = ((ExecutorBackend.Wake) command).get();
                 if (b != null && b.owner instanceof Owner) {
                     owner = (Owner) b.owner;
                     owner.scheduled.incrementAndGet();
