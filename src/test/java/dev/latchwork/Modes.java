@@ -49,12 +49,22 @@ final class Modes {
     private Modes() {
     }
 
-    /** Runs a parameterized test once per {@link DispatchMode}. */
+    /**
+     * Runs a parameterized test once per {@link DispatchMode} and per timer backend (the wheel and
+     * a harness-owned {@code ScheduledThreadPoolExecutor}: see {@link TestBackend}).
+     */
+    @Target(ElementType.METHOD)
+    @Retention(RetentionPolicy.RUNTIME)
+    @TestBackend.BothBackends
+    @interface AllModes {
+    }
+
+    /** Runs a parameterized test once per {@link DispatchMode}, on the default backend (the wheel) only. */
     @Target(ElementType.METHOD)
     @Retention(RetentionPolicy.RUNTIME)
     @ParameterizedTest(name = "{0}")
     @EnumSource(DispatchMode.class)
-    @interface AllModes {
+    @interface AllModesWheelOnly {
     }
 
     /** @return a harness with a runtime in {@code mode} and the defaults */
@@ -89,6 +99,8 @@ final class Modes {
 
     static final class Harness implements AutoCloseable {
         final DispatchMode mode;
+        /** The timer backend the runtime was built on (unless the test's config chose another). */
+        final TestBackend.Backend backend;
         final AsyncRuntime rt;
         /** Everything the runtime reported to the error handler (unless a test replaced it). */
         final List<Throwable> errors = new CopyOnWriteArrayList<>();
@@ -100,7 +112,11 @@ final class Modes {
 
         Harness(final DispatchMode mode, final Consumer<AsyncRuntime.Builder> config, final boolean drive) {
             this.mode = mode;
+            this.backend = TestBackend.current();
             final AsyncRuntime.Builder b = AsyncRuntime.builder().dispatchMode(mode).errorHandler(errors::add);
+            if (backend == TestBackend.Backend.EXECUTOR) {
+                b.timerScheduler(own(TestBackend.newScheduler())); // before config: a test's own choice wins
+            }
             config.accept(b);
             this.rt = b.build();
             if (mode == DispatchMode.HOST_DRIVEN && drive) {

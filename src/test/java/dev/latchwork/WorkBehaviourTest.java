@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Timeout.ThreadMode;
 @Timeout(value = 30, threadMode = ThreadMode.SEPARATE_THREAD)
 class WorkBehaviourTest {
 
-    @Modes.AllModes
+    @Modes.AllModesWheelOnly
     void startRunsTheCallbackOnce(final DispatchMode mode) throws Exception {
         try (Modes.Harness h = Modes.open(mode)) {
             final Object owner = new Object();
@@ -59,7 +59,7 @@ class WorkBehaviourTest {
         }
     }
 
-    @Modes.AllModes
+    @Modes.AllModesWheelOnly
     void startsWhilePendingCoalesceIntoOneRun(final DispatchMode mode) throws Exception {
         try (Modes.Harness h = Modes.openHeld(mode)) {
             final AtomicInteger runs = new AtomicInteger();
@@ -77,7 +77,7 @@ class WorkBehaviourTest {
         }
     }
 
-    @Modes.AllModes
+    @Modes.AllModesWheelOnly
     void startDuringARunQueuesExactlyOneMore(final DispatchMode mode) throws Exception {
         try (Modes.Harness h = Modes.open(mode)) {
             for (final int starts : new int[] {1, 200}) {
@@ -107,7 +107,7 @@ class WorkBehaviourTest {
         }
     }
 
-    @Modes.AllModes
+    @Modes.AllModesWheelOnly
     void neverTwoRunsAtOnce(final DispatchMode mode) throws Exception {
         try (Modes.Harness h = Modes.open(mode)) {
             final AtomicInteger inside = new AtomicInteger();
@@ -167,7 +167,7 @@ class WorkBehaviourTest {
         }
     }
 
-    @Modes.AllModes
+    @Modes.AllModesWheelOnly
     void cancelAsyncDropsAPendingRun(final DispatchMode mode) throws Exception {
         try (Modes.Harness h = Modes.openHeld(mode)) {
             final AtomicInteger runs = new AtomicInteger();
@@ -191,7 +191,7 @@ class WorkBehaviourTest {
         }
     }
 
-    @Modes.AllModes
+    @Modes.AllModesWheelOnly
     void cancelWaitsForTheRunningCallback(final DispatchMode mode) throws Exception {
         try (Modes.Harness h = Modes.open(mode)) {
             final CountDownLatch entered = new CountDownLatch(1);
@@ -225,7 +225,7 @@ class WorkBehaviourTest {
         }
     }
 
-    @Modes.AllModes
+    @Modes.AllModesWheelOnly
     void cancelDropsTheRunQueuedBehindARunningCallback(final DispatchMode mode) throws Exception {
         try (Modes.Harness h = Modes.open(mode)) {
             final AtomicInteger runs = new AtomicInteger();
@@ -253,7 +253,7 @@ class WorkBehaviourTest {
         }
     }
 
-    @Modes.AllModes
+    @Modes.AllModesWheelOnly
     void closeDropsPendingAndQueuedRunsWithoutWaiting(final DispatchMode mode) throws Exception {
         try (Modes.Harness h = Modes.openHeld(mode)) {
             final AtomicInteger runs = new AtomicInteger();
@@ -286,7 +286,7 @@ class WorkBehaviourTest {
         }
     }
 
-    @Modes.AllModes
+    @Modes.AllModesWheelOnly
     void selfRestartAndFailuresFromTheCallback(final DispatchMode mode) throws Exception {
         try (Modes.Harness h = Modes.open(mode)) {
             final AtomicInteger runs = new AtomicInteger();

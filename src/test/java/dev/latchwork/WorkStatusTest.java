@@ -36,7 +36,7 @@ class WorkStatusTest {
         return w;
     }
 
-    @Modes.AllModes
+    @Modes.AllModesWheelOnly
     void initStatuses(final DispatchMode mode) throws Exception {
         try (Modes.Harness h = Modes.open(mode)) {
             final AsyncWork<Object> w = new AsyncWork<>();
@@ -53,7 +53,7 @@ class WorkStatusTest {
         }
     }
 
-    @Modes.AllModes
+    @Modes.AllModesWheelOnly
     void racingInitsExactlyOneWins(final DispatchMode mode) throws Exception {
         final int threads = 4;
         try (Modes.Harness h = Modes.open(mode)) {
@@ -90,7 +90,7 @@ class WorkStatusTest {
         }
     }
 
-    @Modes.AllModes
+    @Modes.AllModesWheelOnly
     void setCallbackStatuses(final DispatchMode mode) throws Exception {
         try (Modes.Harness h = Modes.open(mode)) {
             final AsyncWork<Object> w = new AsyncWork<>();
@@ -103,7 +103,7 @@ class WorkStatusTest {
         }
     }
 
-    @Modes.AllModes
+    @Modes.AllModesWheelOnly
     void startAndCancelAsyncStatuses(final DispatchMode mode) throws Exception {
         try (Modes.Harness h = Modes.open(mode)) {
             final AsyncWork<Object> w = new AsyncWork<>();
@@ -133,7 +133,7 @@ class WorkStatusTest {
         }
     }
 
-    @Modes.AllModes
+    @Modes.AllModesWheelOnly
     void cancelStatuses(final DispatchMode mode) throws Exception {
         try (Modes.Harness h = Modes.openHeld(mode)) {
             final AtomicInteger runs = new AtomicInteger();
@@ -177,7 +177,7 @@ class WorkStatusTest {
         }
     }
 
-    @Modes.AllModes
+    @Modes.AllModesWheelOnly
     void cancelFromOwnCallbackIsDeadlock(final DispatchMode mode) throws Exception {
         try (Modes.Harness h = Modes.open(mode)) {
             final AtomicInteger inside = new AtomicInteger(Integer.MIN_VALUE);
@@ -192,7 +192,7 @@ class WorkStatusTest {
         }
     }
 
-    @Modes.AllModes
+    @Modes.AllModesWheelOnly
     void closeStatuses(final DispatchMode mode) throws Exception {
         try (Modes.Harness h = Modes.open(mode)) {
             final AsyncWork<Object> w = new AsyncWork<>();

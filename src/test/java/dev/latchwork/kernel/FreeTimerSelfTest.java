@@ -13,11 +13,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 import dev.latchwork.AsyncTimer;
 import dev.latchwork.DispatchMode;
+import dev.latchwork.TestBackend;
 import dev.latchwork.TimerCallback;
 import dev.latchwork.TimerClock;
 
@@ -76,8 +75,7 @@ class FreeTimerSelfTest {
         volatile int runningWhenCloseReturned = -1;
     }
 
-    @ParameterizedTest
-    @EnumSource(DispatchMode.class)
+    @TestBackend.BothBackends
     void freeTimer(final DispatchMode mode) throws Exception {
         final Elem[] elems = new Elem[TIMERS];
         for (int i = 0; i < TIMERS; i++) {

@@ -18,6 +18,7 @@ import java.util.function.Supplier;
 
 import dev.latchwork.AsyncRuntime;
 import dev.latchwork.DispatchMode;
+import dev.latchwork.TestBackend;
 
 /**
  * Test fixture shared by the kernel-selftest ports: one {@link AsyncRuntime} in a given
@@ -37,9 +38,13 @@ final class Harness implements AutoCloseable {
     final ScheduledThreadPoolExecutor scheduler;
     private final HostDriver driver;
 
-    private Harness(final DispatchMode mode, final ScheduledThreadPoolExecutor scheduler,
+    private Harness(final DispatchMode mode, final ScheduledThreadPoolExecutor given,
                     final Consumer<AsyncRuntime.Builder> config, final boolean startDriver) {
         this.mode = mode;
+        // The backend dimension (TestBackend.BothBackends): on EXECUTOR, a harness-owned
+        // single-thread scheduler unless the test asked for its own.
+        final ScheduledThreadPoolExecutor scheduler = given == null && TestBackend.current() == TestBackend.Backend.EXECUTOR
+            ? scheduler(1, "test-executor-backend") : given;
         this.scheduler = scheduler;
         final AsyncRuntime.Builder b = AsyncRuntime.builder().dispatchMode(mode).errorHandler(errors::add);
         if (scheduler != null) {

@@ -18,12 +18,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 import dev.latchwork.AsyncStatus;
 import dev.latchwork.AsyncTimer;
 import dev.latchwork.DispatchMode;
+import dev.latchwork.TestBackend;
 import dev.latchwork.TimerClock;
 
 /**
@@ -70,8 +69,7 @@ class SyncCancelTest {
         final AsyncTimer<Elem> timer = new AsyncTimer<>();
     }
 
-    @ParameterizedTest
-    @EnumSource(DispatchMode.class)
+    @TestBackend.BothBackends
     void cancelClearsCallback(final DispatchMode mode) throws Exception {
         try (Harness h = Harness.of(mode)) {
             final Elem e = new Elem();
@@ -92,8 +90,7 @@ class SyncCancelTest {
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(DispatchMode.class)
+    @TestBackend.BothBackends
     void cancelsPendingExpiry(final DispatchMode mode) {
         try (Harness h = Harness.of(mode)) {
             final Elem[] cells = new Elem[50];
@@ -160,8 +157,7 @@ class SyncCancelTest {
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(DispatchMode.class)
+    @TestBackend.BothBackends
     void waitsForRunningCallback(final DispatchMode mode) throws Exception {
         try (Harness h = Harness.of(mode)) {
             final Elem e = new Elem();
@@ -210,8 +206,7 @@ class SyncCancelTest {
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(DispatchMode.class)
+    @TestBackend.BothBackends
     void deadlockFromOwnCallback(final DispatchMode mode) throws Exception {
         try (Harness h = Harness.of(mode)) {
             final Elem e = new Elem();
@@ -238,8 +233,7 @@ class SyncCancelTest {
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(DispatchMode.class)
+    @TestBackend.BothBackends
     void mutualCancelForcedOverlap(final DispatchMode mode) {
         final int rounds = 500;
         try (Harness h = Harness.withScheduler(mode, 2, "mutual")) {

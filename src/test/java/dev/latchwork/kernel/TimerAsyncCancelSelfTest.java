@@ -10,12 +10,11 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 import dev.latchwork.AsyncStats;
 import dev.latchwork.AsyncTimer;
 import dev.latchwork.DispatchMode;
+import dev.latchwork.TestBackend;
 import dev.latchwork.TimerClock;
 
 /**
@@ -66,8 +65,7 @@ class TimerAsyncCancelSelfTest {
         boolean conclusive;
     }
 
-    @ParameterizedTest
-    @EnumSource(DispatchMode.class)
+    @TestBackend.BothBackends
     void asyncCancelSucceeds(final DispatchMode mode) {
         try (Harness h = Harness.of(mode)) {
             final Round[] rounds = new Round[ROUNDS];

@@ -13,12 +13,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 import dev.latchwork.AsyncStatus;
 import dev.latchwork.AsyncTimer;
 import dev.latchwork.DispatchMode;
+import dev.latchwork.TestBackend;
 import dev.latchwork.TimerClock;
 
 /**
@@ -121,8 +120,7 @@ class TimerLockupSelfTest {
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(DispatchMode.class)
+    @TestBackend.BothBackends
     void timerLockup(final DispatchMode mode) {
         try (Harness h = Harness.withScheduler(mode, 2, "lockup-cpu")) {
             final Elem[] timers = {new Elem(), new Elem()};

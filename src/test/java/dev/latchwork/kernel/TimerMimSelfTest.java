@@ -12,11 +12,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 import dev.latchwork.AsyncTimer;
 import dev.latchwork.DispatchMode;
+import dev.latchwork.TestBackend;
 import dev.latchwork.TimerClock;
 
 /**
@@ -109,8 +108,7 @@ class TimerMimSelfTest {
         assertEquals(3, ok.get(), "ok");
     }
 
-    @ParameterizedTest
-    @EnumSource(DispatchMode.class)
+    @TestBackend.BothBackends
     void timerMimOwnerRuntimeClosed(final DispatchMode mode) {
         try (Harness h = Harness.of(mode)) {
             test1(h);
@@ -131,8 +129,7 @@ class TimerMimSelfTest {
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(DispatchMode.class)
+    @TestBackend.BothBackends
     void timerMimCellClosed(final DispatchMode mode) {
         try (Harness h = Harness.of(mode)) {
             test1(h);

@@ -17,12 +17,11 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 import dev.latchwork.AsyncStatus;
 import dev.latchwork.AsyncTimer;
 import dev.latchwork.DispatchMode;
+import dev.latchwork.TestBackend;
 import dev.latchwork.TimerCallback;
 import dev.latchwork.TimerClock;
 
@@ -232,8 +231,7 @@ class TimerSelfTest {
         pinnedCallbackCheck.incrementAndGet();
     }
 
-    @ParameterizedTest
-    @EnumSource(DispatchMode.class)
+    @TestBackend.BothBackends
     void timer(final DispatchMode mode) throws Exception {
         try (Harness h = Harness.withScheduler(mode, 1, TIMER_THREAD)) {
             armingThread = Thread.currentThread();
@@ -344,8 +342,7 @@ class TimerSelfTest {
     }
 
     /** The nearest runtime rule to {@code timer_failure}: a throwing callback is isolated. */
-    @ParameterizedTest
-    @EnumSource(DispatchMode.class)
+    @TestBackend.BothBackends
     void callbackExceptionIsReportedAndTimerStaysUsable(final DispatchMode mode) throws Exception {
         try (Harness h = Harness.of(mode)) {
             final Elem e = new Elem(0, 0);

@@ -16,12 +16,11 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 import dev.latchwork.AsyncStatus;
 import dev.latchwork.AsyncTimer;
 import dev.latchwork.DispatchMode;
+import dev.latchwork.TestBackend;
 import dev.latchwork.TimerCallback;
 import dev.latchwork.TimerClock;
 
@@ -74,8 +73,7 @@ class TimerStartDeleteRaceSelfTest {
         final AsyncTimer<Elem> timer = new AsyncTimer<>();
     }
 
-    @ParameterizedTest
-    @EnumSource(DispatchMode.class)
+    @TestBackend.BothBackends
     void timerStartDeleteRace(final DispatchMode mode) throws Exception {
         final StatusTally init = new StatusTally("init", OK, BUSY);
         final StatusTally setCallback = new StatusTally("setCallback", OK, NOT_INITIALIZED);

@@ -22,6 +22,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import dev.latchwork.AsyncRuntime;
 import dev.latchwork.AsyncTimer;
 import dev.latchwork.DispatchMode;
+import dev.latchwork.TestBackend;
 import dev.latchwork.TimerCallback;
 import dev.latchwork.TimerClock;
 
@@ -173,14 +174,12 @@ class TimerStressSelfTest {
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(DispatchMode.class)
+    @TestBackend.BothBackends
     void timerStress(final DispatchMode mode) throws Exception {
         runRace(mode, Race.SYNC);
     }
 
-    @ParameterizedTest
-    @EnumSource(DispatchMode.class)
+    @TestBackend.BothBackends
     void timerStressAsyncCancel(final DispatchMode mode) throws Exception {
         runRace(mode, Race.ASYNC);
     }
