@@ -375,7 +375,7 @@ public final class LatencyMain {
         System.out.println("|---|---:|");
         quietJolInit();
         for (final String cls : new String[] {
-            "dev.latchwork.AsyncTimer", "dev.latchwork.TimerBlock", "dev.latchwork.TimerBlock$Wake",
+            "dev.latchwork.AsyncTimer", "dev.latchwork.TimerBlock", "dev.latchwork.TimerBlock$Wake", "dev.latchwork.ExecutorBackend$Wake",
             "io.netty.util.HashedWheelTimer$HashedWheelTimeout",
             "java.util.concurrent.ScheduledThreadPoolExecutor$ScheduledFutureTask",
             "java.util.concurrent.DelayScheduler$ScheduledForkJoinTask"}) {

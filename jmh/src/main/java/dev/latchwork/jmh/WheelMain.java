@@ -84,6 +84,7 @@ public final class WheelMain {
             case "scale": m.scale(); break;
             case "expiry": m.expiry(); break;
             case "deferral": m.deferral(); break;
+            case "stall": m.stall(); break;
             default: throw new IllegalArgumentException("expected alloc|idle|burst|scale|expiry|deferral, got " + what);
         }
         System.out.flush();
@@ -529,23 +530,26 @@ public final class WheelMain {
             + " callback only counts. \"All fired\": from T until the last callback; \"after last deadline\": from T + 10 ms."
             + " Three runs each, median shown with the three values. Wheel " + geometry() + "; Netty tick 1 ms.");
         System.out.println();
-        System.out.println("| contender | all fired after T (ms), median | runs | after last deadline (ms) | early |");
-        System.out.println("|---|---:|---|---:|---:|");
+        System.out.println("| contender | all fired after T (ms), median | runs | after last deadline (ms) | process CPU from T to the last fire (ms), median | ns of CPU per timer | early |");
+        System.out.println("|---|---:|---|---:|---:|---:|---:|");
         for (final String impl : impls) {
             expiryRun(impl, 100_000); // warm-up
         }
         for (final String impl : impls) {
             final double[] r = new double[3];
+            final double[] cpu = new double[3];
             long early = 0;
             for (int i = 0; i < r.length; i++) {
                 final double[] x = expiryRun(impl, n);
                 r[i] = x[0];
                 early += (long) x[1];
+                cpu[i] = x[2];
             }
             final double[] s = r.clone();
             Arrays.sort(s);
-            System.out.printf(Locale.ROOT, "| %s | %.1f | %.1f, %.1f, %.1f | %.1f | %d |%n", impl, s[1], r[0], r[1], r[2],
-                s[1] - 10, early);
+            Arrays.sort(cpu);
+            System.out.printf(Locale.ROOT, "| %s | %.1f | %.1f, %.1f, %.1f | %.1f | %.1f | %.0f | %d |%n", impl, s[1], r[0], r[1],
+                r[2], s[1] - 10, cpu[1], cpu[1] * 1e6 / n, early);
         }
         System.out.println();
     }
@@ -578,13 +582,83 @@ public final class WheelMain {
             for (int i = 0; i < n; i++) {
                 ok(t.armAt(i, deadlines[i]));
             }
-            if (!done.await(120, TimeUnit.SECONDS)) {
-                return new double[] {Double.NaN, early.get()};
+            final com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+            final long armedAt = System.nanoTime();
+            if (armedAt < due) {
+                LockSupport.parkNanos(due - armedAt);
             }
-            return new double[] {(end[0] - due) / 1e6, early.get()};
+            final long cpu0 = os.getProcessCpuTime();
+            if (!done.await(120, TimeUnit.SECONDS)) {
+                return new double[] {Double.NaN, early.get(), Double.NaN};
+            }
+            final long cpu1 = os.getProcessCpuTime();
+            if (armedAt > due) {
+                System.out.printf(Locale.ROOT, "(%s: arming ended %.1f ms after T)%n", impl, (armedAt - due) / 1e6);
+            }
+            return new double[] {(end[0] - due) / 1e6, early.get(), (cpu1 - cpu0) / 1e6};
         } finally {
             t.close();
             System.gc();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // diagnostic: where does a probe window stall with many timers armed far away?
+
+    private void stall() throws InterruptedException {
+        final int n = scaleN;
+        final int p = 10_000;
+        System.out.printf(Locale.ROOT, "#### Probe window with %,d timers armed 1 h away (wheel %s)%n%n", n, geometry());
+        final AsyncRuntime rt = wheelBuilder().threadFactory(Timeouts.daemonThreads("stallrt")).build();
+        try {
+            final long[] deadlines = new long[p];
+            final long[] firedAt = new long[p];
+            final CountDownLatch done = new CountDownLatch(p);
+            final AsyncTimer<Owner>[] probes = cells(rt, p, (o, t) -> {
+                firedAt[o.index] = System.nanoTime();
+                done.countDown();
+            });
+            AsyncTimer<Owner>[] far = cells(rt, n, (o, t) -> { });
+            final SplittableRandom rnd = new SplittableRandom(42);
+            final long now = System.nanoTime();
+            for (final AsyncTimer<Owner> t : far) {
+                ok(t.startAt(now + HOUR + rnd.nextLong(TimeUnit.SECONDS.toNanos(10))));
+            }
+            awaitArmedCount(rt, n, TimeUnit.SECONDS.toNanos(300));
+            System.gc();
+            final long[] g0 = gcTotals();
+            final long cpu0 = cpuOf("stallrt");
+            final long start = System.nanoTime() + 300_000_000L;
+            for (int i = 0; i < p; i++) {
+                deadlines[i] = start + i * (1_000_000_000L / p);
+                ok(probes[i].startAt(deadlines[i]));
+            }
+            done.await(120, TimeUnit.SECONDS);
+            final long cpu1 = cpuOf("stallrt");
+            final long[] g1 = gcTotals();
+            final long end = System.nanoTime();
+            final Histogram h = new Histogram(3);
+            long maxLate = 0;
+            int at = 0;
+            long early = 0;
+            for (int i = 0; i < p; i++) {
+                final long l = firedAt[i] - deadlines[i];
+                early += l < 0 ? 1 : 0;
+                h.recordValue(Math.max(0, l));
+                if (l > maxLate) {
+                    maxLate = l;
+                    at = i;
+                }
+            }
+            System.out.printf(Locale.ROOT, "lateness p50 %s µs, p99 %s, p99.9 %s, max %s (probe %d, due %.1f ms into the"
+                + " window); early %d; dispatcher CPU %.1f ms over %.1f ms (arming the probes to the last fire); GC %d"
+                + " collections, %d ms%n%n", us(h.getValueAtPercentile(50)), us(h.getValueAtPercentile(99)),
+                us(h.getValueAtPercentile(99.9)), us(h.getMaxValue()), at, (deadlines[at] - start) / 1e6, early,
+                (cpu1 - cpu0) / 1e6, (end - (start - 300_000_000L)) / 1e6, g1[0] - g0[0], g1[1] - g0[1]);
+            far = null;
+        } finally {
+            rt.close();
         }
     }
 
