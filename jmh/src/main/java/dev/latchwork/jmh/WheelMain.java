@@ -415,8 +415,9 @@ public final class WheelMain {
             + " burst starts, so a timer armed after its deadline counts its arming delay as lateness. Wheel " + geometry()
             + "; Netty tick 1 ms.");
         System.out.println();
-        System.out.println("| contender | N | burst arm time (ms) | p50 | p99 | p99.9 | max | fired | early | > 1 s late |");
-        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        System.out.println("| contender | N | burst arm time (ms) | p50 | p99 | p99.9 | max | fired | early | > 1 s late |"
+            + " process CPU, burst to last fire (ms) | wall (ms) |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (final String impl : impls) {
             burstRow(impl, 10_000, false); // warm-up
         }
@@ -453,15 +454,21 @@ public final class WheelMain {
             for (int i = 0; i < n; i++) {
                 deadlines[i] = start + rnd.nextLong(2_000_000_000L);
             }
+            final com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+            final long cpu0 = os.getProcessCpuTime();
             final long a0 = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 ok(t.armAt(i, deadlines[i]));
             }
             final long a1 = System.nanoTime();
             final boolean all = done.await(120, TimeUnit.SECONDS);
+            final long cpu1 = os.getProcessCpuTime();
+            final long a2 = System.nanoTime();
             if (print) {
-                System.out.printf(Locale.ROOT, "| %s | %,d | %.1f | %s | %,d%s | %d | %d |%n", impl, n, (a1 - a0) / 1e6,
-                    quantiles(late), late.getTotalCount(), all ? "" : " (TIMED OUT)", early.get(), veryLate.get());
+                System.out.printf(Locale.ROOT, "| %s | %,d | %.1f | %s | %,d%s | %d | %d | %.0f | %.0f |%n", impl, n,
+                    (a1 - a0) / 1e6, quantiles(late), late.getTotalCount(), all ? "" : " (TIMED OUT)", early.get(),
+                    veryLate.get(), (cpu1 - cpu0) / 1e6, (a2 - a0) / 1e6);
             }
         } finally {
             t.close();
