@@ -12,7 +12,8 @@
 #        JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 jmh/run-benchmarks.sh   (adds JDK 25's ForkJoinPool.schedule)
 # Overrides (environment): JMH_OPTS, LATENCY_ARGS, OUT (results directory), CHART (PNG path),
 #                          IMPLS (comma-separated contenders instead of all), SKIP_BUILD=1,
-#                          SKIP_JMH=1, SKIP_SHARED=1 (no SharedCellBench), SKIP_LATENCY=1.
+#                          SKIP_JMH=1, SKIP_SHARED=1 (no SharedCellBench), SKIP_LATENCY=1,
+#                          WHEEL=1 (adds WheelMain's issue 12 sections: alloc, idle, burst, expiry, deferral, scale).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -27,7 +28,7 @@ JAR=jmh/target/benchmarks.jar
 
 mkdir -p "$OUT"
 feature=$("$JAVA" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')
-impls="floor-2cas,latchwork-deferred,latchwork-deferred-at,latchwork-host,latchwork-host-at,latchwork-inline,latchwork-inline-at,netty-hwt,jdk-stpe,agrona-wheel-lock"
+impls="floor-2cas,latchwork-deferred,latchwork-deferred-at,latchwork-host,latchwork-host-at,latchwork-inline,latchwork-inline-at,latchwork-wheel,latchwork-executor,netty-hwt,jdk-stpe,agrona-wheel-lock"
 if [ "${feature%%.*}" -ge 25 ]; then
     impls="$impls,jdk25-fjp"
 else
@@ -60,6 +61,16 @@ fi
 if [ -z "${SKIP_LATENCY:-}" ]; then
     # shellcheck disable=SC2086
     "$JAVA" $QUIET -Xmx3g -cp "$JAR" dev.latchwork.jmh.LatencyMain $LATENCY_ARGS | tee "$OUT/latency.md"
+fi
+
+if [ -n "${WHEEL:-}" ]; then
+    # issue 12: the built-in wheel's sections (docs/BENCHMARKS.md, "Built-in wheel (issue 12)"), ~8 min
+    for section in alloc idle burst expiry deferral; do
+        # shellcheck disable=SC2086
+        "$JAVA" $QUIET -Xmx6g -cp "$JAR" dev.latchwork.jmh.WheelMain $section | tee "$OUT/wheel-$section.md"
+    done
+    # shellcheck disable=SC2086
+    "$JAVA" $QUIET -Xmx16g -cp "$JAR" dev.latchwork.jmh.WheelMain scale | tee "$OUT/wheel-scale.md"
 fi
 
 "$JAVA" -Djava.awt.headless=true -cp "$JAR" dev.latchwork.jmh.ChartMain "$CHART" \

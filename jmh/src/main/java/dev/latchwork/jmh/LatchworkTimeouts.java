@@ -14,8 +14,10 @@ import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
 /**
- * latchwork: one {@link AsyncTimer} per cell on one shared {@link AsyncRuntime} with its default
- * backend (an owned single-thread {@code ScheduledThreadPoolExecutor}). Re-arm is {@code start} (or
+ * latchwork: one {@link AsyncTimer} per cell on one shared {@link AsyncRuntime}, with its default
+ * backend (since issue 12 the built-in timer wheel) or, for {@code latchwork-executor}, an owned
+ * single-thread {@code ScheduledThreadPoolExecutor} with remove-on-cancel given to
+ * {@code timerScheduler}. Re-arm is {@code start} (or
  * {@code startAt} with the caller's cached clock); arm-then-cancel is {@code start} +
  * {@code cancelAsync}. In {@link DispatchMode#HOST_DRIVEN} a background thread plays the user's
  * duty cycle: it loops {@link AsyncRuntime#drain()} with the same backoff idle strategy as the
@@ -29,9 +31,27 @@ final class LatchworkTimeouts extends Timeouts {
      */
     static final long DRAIN_INTERVAL_NANOS = Long.getLong("latchwork.bench.drainIntervalNanos", 20_000);
 
+    /**
+     * The wheel's geometry for the wheel contenders: the runtime's default (2^17 ns x 64) unless
+     * {@code -Dlatchwork.bench.tickNanos=N} / {@code -Dlatchwork.bench.ticksPerWheel=N} ask for
+     * another (geometry study, issue 12).
+     */
+    static final long TICK_NANOS = Long.getLong("latchwork.bench.tickNanos", 0);
+    static final int TICKS_PER_WHEEL = Integer.getInteger("latchwork.bench.ticksPerWheel", 0);
+
+    /** Which timer backend the runtime uses. */
+    enum Backend {
+        /** Whatever {@code AsyncRuntime.builder()} gives (since issue 12: the built-in wheel). */
+        DEFAULT,
+        /** {@code timerScheduler}: an owned single-thread STPE with remove-on-cancel (the pre-wheel backend). */
+        EXECUTOR
+    }
+
     private final DispatchMode mode;
     private final boolean absolute;
-    private AsyncRuntime runtime;
+    private final Backend backend;
+    private java.util.concurrent.ScheduledThreadPoolExecutor scheduler;
+    AsyncRuntime runtime;
     private AsyncTimer<Cell>[] timers;
     private Thread host;
     private volatile boolean hostRunning;
@@ -46,15 +66,35 @@ final class LatchworkTimeouts extends Timeouts {
     }
 
     LatchworkTimeouts(final DispatchMode mode, final boolean absolute) {
+        this(mode, absolute, Backend.DEFAULT);
+    }
+
+    LatchworkTimeouts(final DispatchMode mode, final boolean absolute, final Backend backend) {
         this.mode = mode;
         this.absolute = absolute;
+        this.backend = backend;
+    }
+
+    /** @return the builder this contender's runtime is made from (backend and geometry applied) */
+    AsyncRuntime.Builder builder() {
+        final AsyncRuntime.Builder b = AsyncRuntime.builder().dispatchMode(mode)
+            .threadFactory(daemonThreads("latchwork-" + mode + "-" + backend))
+            .drainInterval(DRAIN_INTERVAL_NANOS, TimeUnit.NANOSECONDS);
+        if (backend == Backend.EXECUTOR) {
+            scheduler = new java.util.concurrent.ScheduledThreadPoolExecutor(1, daemonThreads("latchwork-stpe"));
+            scheduler.setRemoveOnCancelPolicy(true);
+            scheduler.prestartAllCoreThreads();
+            b.timerScheduler(scheduler);
+        } else if (TICK_NANOS > 0 || TICKS_PER_WHEEL > 0) {
+            b.timerWheel(TICK_NANOS > 0 ? TICK_NANOS : 1L << 17, TICKS_PER_WHEEL > 0 ? TICKS_PER_WHEEL : 64);
+        }
+        return b;
     }
 
     @Override
     @SuppressWarnings("unchecked")
     void open(final int cells) {
-        runtime = AsyncRuntime.builder().dispatchMode(mode).threadFactory(daemonThreads("latchwork-" + mode))
-                .drainInterval(DRAIN_INTERVAL_NANOS, TimeUnit.NANOSECONDS).build();
+        runtime = builder().build();
         if (mode == DispatchMode.HOST_DRIVEN) {
             hostRunning = true;
             host = new Thread(this::hostLoop, "latchwork-host-duty-cycle");
@@ -148,6 +188,14 @@ final class LatchworkTimeouts extends Timeouts {
         if (runtime != null) {
             runtime.close();
         }
+        if (scheduler != null) {
+            scheduler.shutdownNow(); // caller-owned: the runtime leaves it running
+        }
+    }
+
+    /** @return the timer of a cell (harness use) */
+    AsyncTimer<Cell> timer(final int cell) {
+        return timers[cell];
     }
 
     @Override

@@ -56,11 +56,13 @@ public final class LatencyMain {
     private static final long LEAD_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
     private static final long GAP_NANOS = 200_000;
     private static final List<String> TIMER_IMPLS = Arrays.asList(
-        "latchwork-deferred", "latchwork-host", "netty-hwt", "jdk-stpe", "jdk25-fjp", "agrona-wheel-lock");
+        "latchwork-deferred", "latchwork-host", "latchwork-wheel", "latchwork-executor", "netty-hwt", "jdk-stpe", "jdk25-fjp", "agrona-wheel-lock");
 
     private int samples = 10_000;
     private int small = 10_000;
     private int big = 1_000_000;
+    /** Armed-timer counts of the lateness runs ({@code --sizes 10000,1000000,10000000}); default small and big. */
+    private int[] sizes;
     private int probes = 10_000;
     private int memCells = 100_000;
     private List<String> impls = TIMER_IMPLS;
@@ -78,6 +80,7 @@ public final class LatencyMain {
                 case "--big": m.big = Integer.parseInt(args[++i]); break;
                 case "--probes": m.probes = Integer.parseInt(args[++i]); break;
                 case "--memcells": m.memCells = Integer.parseInt(args[++i]); break;
+                case "--sizes": m.sizes = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray(); break;
                 case "--impls": m.impls = Arrays.asList(args[++i].split(",")); break;
                 default: what = args[i]; break;
             }
@@ -204,14 +207,17 @@ public final class LatencyMain {
         System.out.println("### Fire lateness (callback start - deadline), µs");
         System.out.println();
         System.out.printf(Locale.ROOT, "%d probe timers fire, spread evenly over 1 s; the other armed timers are 1 h away."
-            + " latchwork uses its default backend (a ScheduledThreadPoolExecutor); Netty's tick is 1 ms; Agrona's wheel "
-            + "tick is 2^20 ns, polled every 100 µs.%n%n", probes);
+            + " latchwork-deferred, -host and -wheel use the default backend (the built-in wheel, tick %d ns x %d unless"
+            + " said), latchwork-executor an owned remove-on-cancel ScheduledThreadPoolExecutor; Netty's tick is 1 ms; Agrona's wheel "
+            + "tick is 2^20 ns, polled every 100 µs.%n%n", probes,
+            LatchworkTimeouts.TICK_NANOS > 0 ? LatchworkTimeouts.TICK_NANOS : 1L << 17,
+            LatchworkTimeouts.TICKS_PER_WHEEL > 0 ? LatchworkTimeouts.TICKS_PER_WHEEL : 64);
         System.out.println("| contender | armed | p50 | p99 | p99.9 | max | fired | early | arm time (s) |");
         System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (final String impl : impls) { // warm-up round per contender (JIT, class loading), not printed
             latenessRow(impl, Math.min(small, 2_000), false);
         }
-        for (final int n : new int[] {small, big}) {
+        for (final int n : sizes != null ? sizes : new int[] {small, big}) {
             for (final String impl : impls) {
                 latenessRow(impl, n, true);
             }
@@ -369,7 +375,7 @@ public final class LatencyMain {
         System.out.println("|---|---:|");
         quietJolInit();
         for (final String cls : new String[] {
-            "dev.latchwork.AsyncTimer", "dev.latchwork.TimerBlock", "dev.latchwork.TimerBlock$Wake",
+            "dev.latchwork.AsyncTimer", "dev.latchwork.TimerBlock", "dev.latchwork.TimerBlock$Wake", "dev.latchwork.ExecutorBackend$Wake",
             "io.netty.util.HashedWheelTimer$HashedWheelTimeout",
             "java.util.concurrent.ScheduledThreadPoolExecutor$ScheduledFutureTask",
             "java.util.concurrent.DelayScheduler$ScheduledForkJoinTask"}) {

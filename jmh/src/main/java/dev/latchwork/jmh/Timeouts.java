@@ -38,6 +38,7 @@ abstract class Timeouts {
         "latchwork-deferred", "latchwork-deferred-at",
         "latchwork-host", "latchwork-host-at",
         "latchwork-inline", "latchwork-inline-at",
+        "latchwork-wheel", "latchwork-executor",
         "netty-hwt", "jdk-stpe", "jdk25-fjp", "agrona-wheel-lock");
 
     /** Receives expiries (latency harness). Called on the contender's timer thread. */
@@ -57,6 +58,9 @@ abstract class Timeouts {
             case "latchwork-host-at": return new LatchworkTimeouts(DispatchMode.HOST_DRIVEN, true);
             case "latchwork-inline": return new LatchworkTimeouts(DispatchMode.INLINE, false);
             case "latchwork-inline-at": return new LatchworkTimeouts(DispatchMode.INLINE, true);
+            case "latchwork-wheel": return new LatchworkTimeouts(DispatchMode.DEFERRED, false, LatchworkTimeouts.Backend.DEFAULT);
+            case "latchwork-executor":
+                return new LatchworkTimeouts(DispatchMode.DEFERRED, false, LatchworkTimeouts.Backend.EXECUTOR);
             case "netty-hwt": return new NettyTimeouts();
             case "jdk-stpe": return new StpeTimeouts();
             case "jdk25-fjp": return new ForkJoinTimeouts();

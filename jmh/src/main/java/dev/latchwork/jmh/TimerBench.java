@@ -51,6 +51,7 @@ public class TimerBench {
         "latchwork-deferred", "latchwork-deferred-at",
         "latchwork-host", "latchwork-host-at",
         "latchwork-inline", "latchwork-inline-at",
+        "latchwork-wheel", "latchwork-executor",
         "netty-hwt", "jdk-stpe", "jdk25-fjp", "agrona-wheel-lock"})
     public String impl;
 
