@@ -100,9 +100,7 @@ abstract class ControlBlock extends WheelNode {
     static final VarHandle CONSUMED;
     static final VarHandle STATUS;
     static final VarHandle CALLBACK;
-    static final VarHandle RUNNING;
-    static final VarHandle CANCELLING;
-    static final VarHandle SYNC_CANCEL;
+    static final VarHandle CALLBACKS;
     static final VarHandle WAITERS;
 
     static {
@@ -117,9 +115,7 @@ abstract class ControlBlock extends WheelNode {
             CONSUMED = l.findVarHandle(ControlBlock.class, "consumed", long.class);
             STATUS = l.findVarHandle(ControlBlock.class, "drainStatus", int.class);
             CALLBACK = l.findVarHandle(ControlBlock.class, "callback", Object.class);
-            RUNNING = l.findVarHandle(ControlBlock.class, "running", int.class);
-            CANCELLING = l.findVarHandle(ControlBlock.class, "cancelling", int.class);
-            SYNC_CANCEL = l.findVarHandle(ControlBlock.class, "syncCancel", long.class);
+            CALLBACKS = l.findVarHandle(ControlBlock.class, "callbacks", int.class);
             WAITERS = l.findVarHandle(ControlBlock.class, "waiters", Waiters.class);
         } catch (final ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -139,18 +135,20 @@ abstract class ControlBlock extends WheelNode {
     long arg1;
     volatile long consumed;
     volatile int drainStatus;
-    /** Callbacks of this block running now. */
-    volatile int running;
-    /** Sync cancels from other callbacks waiting on this block (kernel's {@code cancelling}). */
-    volatile int cancelling;
     /**
-     * The number of the latest command published by a synchronous cancel (0 = none). Written only
-     * while the writer holds the latch, so cancellers store their numbers in command order and the
-     * value never goes back (hardening #2).
+     * Two counters in one word, to keep the block within budget with the wheel's links: the low
+     * 16 bits count this block's callbacks running now ({@link #running()}); the high bits count
+     * sync cancels from other callbacks waiting on this block ({@link #cancelling()}, the kernel's
+     * {@code cancelling}). Both move by {@code getAndAdd} (of 1 and of {@link #CANCELLER}), so
+     * every Dekker argument made about either counter holds as it did with two fields.
      */
-    volatile long syncCancel;
+    volatile int callbacks;
     /** Sync cancellers parked until {@link #running} drops to zero; created by the first one. */
     volatile Waiters waiters;
+    /** One sync canceller in {@link #callbacks}. */
+    static final int CANCELLER = 1 << 16;
+    private static final int RUNNING_MASK = CANCELLER - 1;
+
     /** Drain-owned: onDead ran. */
     boolean finalized;
 
@@ -285,13 +283,31 @@ abstract class ControlBlock extends WheelNode {
                 // so the numbers are stored in command order and syncCancel never goes back. Before
                 // the command itself: a run gated on it sees a number at least as new as any start
                 // it serves that this cancel supersedes. Volatile: before the canceller reads running.
-                SYNC_CANCEL.setVolatile(this, (s >>> 2) + 1);
+                noteSyncCancel((s >>> 2) + 1);
                 write(s, OP_CANCEL, 0);
                 afterPublish();
                 return pending;
             }
             backoff(i);
         }
+    }
+
+    /**
+     * Records the number of a sync cancel's command, while the canceller holds the latch (so the
+     * numbers are recorded in command order). Only work blocks need it (their run gate); nothing
+     * by default.
+     */
+    void noteSyncCancel(final long num) {
+    }
+
+    /** @return this block's callbacks running now */
+    final int running() {
+        return callbacks & RUNNING_MASK;
+    }
+
+    /** @return sync cancels from other callbacks waiting on this block */
+    final int cancelling() {
+        return callbacks >>> 16;
     }
 
     /** The wait of a sync canceller for the latch (held for a few stores by a publisher). */
@@ -545,7 +561,7 @@ abstract class ControlBlock extends WheelNode {
      * @return the frames pushed on, to hand to {@link #exitCallback}; null if none was pushed
      */
     final Frames enterCallback() {
-        RUNNING.getAndAdd(this, 1);
+        CALLBACKS.getAndAdd(this, 1);
         runtime.activeCallbacks.incrementAndGet();
         try {
             final Frames f = Frames.current();
@@ -561,7 +577,7 @@ abstract class ControlBlock extends WheelNode {
             f.pop();
         }
         runtime.activeCallbacks.decrementAndGet();
-        if ((int) RUNNING.getAndAdd(this, -1) == 1) {
+        if ((((int) CALLBACKS.getAndAdd(this, -1)) & RUNNING_MASK) == 1) {
             final Waiters w = waiters;
             if (w != null) {
                 w.wakeAll();
@@ -590,29 +606,29 @@ abstract class ControlBlock extends WheelNode {
         if (inCallback) {
             // The kernel's cancelling rule, over every callback this thread is inside: announce
             // that we wait on this block, then back off if another thread waits on one of ours.
-            CANCELLING.getAndAdd(this, 1);
+            CALLBACKS.getAndAdd(this, CANCELLER);
             if (frames.anyCallbackBeingCancelled()) {
-                CANCELLING.getAndAdd(this, -1);
+                CALLBACKS.getAndAdd(this, -CANCELLER);
                 return AsyncStatus.DEADLOCK;
             }
         }
         try {
             CALLBACK.setVolatile(this, null);
             final boolean pending = publishCancelBlocking();
-            if (running != 0) {
+            if (running() != 0) {
                 // The runtime's close waits for callbacks, possibly for ours: a callback that waits
                 // here for one that is closing the runtime would never return (cycle), so a close
                 // ends the wait (it wakes every waiter) and we answer CLOSED.
                 final Waiters w = waitersOf();
-                w.await(() -> running == 0 || runtime.isClosed(), Long.MAX_VALUE);
-                if (running != 0) {
+                w.await(() -> running() == 0 || runtime.isClosed(), Long.MAX_VALUE);
+                if (running() != 0) {
                     return AsyncStatus.CLOSED;
                 }
             }
             return pending ? AsyncStatus.WAS_PENDING : AsyncStatus.OK;
         } finally {
             if (inCallback) {
-                CANCELLING.getAndAdd(this, -1);
+                CALLBACKS.getAndAdd(this, -CANCELLER);
             }
         }
     }

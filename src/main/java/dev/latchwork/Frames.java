@@ -75,7 +75,7 @@ final class Frames {
     boolean anyCallbackBeingCancelled() {
         for (int i = depth - 1; i >= 0; i--) {
             final Object o = stack[i];
-            if (o instanceof ControlBlock && ((ControlBlock) o).cancelling != 0) {
+            if (o instanceof ControlBlock && ((ControlBlock) o).cancelling() != 0) {
                 return true;
             }
         }

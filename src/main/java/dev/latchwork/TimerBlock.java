@@ -56,7 +56,8 @@ final class TimerBlock extends ControlBlock {
         }
     }
 
-    final TimerClock clock;
+    /** The cell's clock is {@link TimerClock#REALTIME} (a boolean: it fits a gap of the layout). */
+    final boolean realtime;
     volatile long target = NEVER;
     /** True when {@link #target} is on the wall clock (a REALTIME startAt). See the class notes. */
     volatile boolean wall;
@@ -65,7 +66,7 @@ final class TimerBlock extends ControlBlock {
 
     TimerBlock(final AsyncRuntime runtime, final Object owner, final AsyncCell cell, final TimerClock clock) {
         super(runtime, owner, cell);
-        this.clock = clock;
+        this.realtime = clock == TimerClock.REALTIME;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -119,7 +120,7 @@ final class TimerBlock extends ControlBlock {
         Boolean w;
         do {
             t = target;
-            if (t == NEVER || clock != TimerClock.REALTIME) {
+            if (t == NEVER || !realtime) {
                 return t;
             }
         } while ((w = wallOf(t)) == null);
@@ -147,7 +148,7 @@ final class TimerBlock extends ControlBlock {
             }
             case OP_START_AT:
                 d = arg;
-                w = clock == TimerClock.REALTIME && arg != NEVER;
+                w = realtime && arg != NEVER;
                 break;
             case OP_CANCEL:
                 d = NEVER;

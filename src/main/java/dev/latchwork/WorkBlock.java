@@ -51,6 +51,12 @@ final class WorkBlock extends ControlBlock implements Runnable {
     volatile int run;
     /** Number of the latest start command applied (drain-written). */
     volatile long startNum;
+    /**
+     * The number of the latest command published by a synchronous cancel (0 = none). Written only
+     * while the canceller holds the latch ({@link #noteSyncCancel}), so cancellers store their
+     * numbers in command order and the value never goes back (hardening #2).
+     */
+    volatile long syncCancel;
     /** Drain-owned: apply moved IDLE to PENDING; settle submits the run. */
     private boolean submitPending;
 
@@ -92,6 +98,11 @@ final class WorkBlock extends ControlBlock implements Runnable {
             RUN.compareAndSet(this, W_PENDING, W_IDLE); // not wedged: a later start tries again
             runtime.reportError(e);
         }
+    }
+
+    @Override
+    void noteSyncCancel(final long num) {
+        syncCancel = num; // volatile: before the canceller reads running
     }
 
     @Override
