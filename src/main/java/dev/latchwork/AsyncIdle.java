@@ -22,12 +22,20 @@ public final class AsyncIdle {
         this.maxParkNanos = maxParkNanos;
     }
 
-    /** @return busy-spin ({@link Thread#onSpinWait()}): lowest latency, burns a core */
+    /**
+     * Busy-spin ({@link Thread#onSpinWait()}) between polls: lowest latency, burns a core.
+     *
+     * @return the spin strategy
+     */
     public static AsyncIdle spin() {
         return new AsyncIdle(SPIN, 0);
     }
 
-    /** @return {@link Thread#yield()} between polls */
+    /**
+     * {@link Thread#yield()} between polls.
+     *
+     * @return the yielding strategy
+     */
     public static AsyncIdle yielding() {
         return new AsyncIdle(YIELD, 0);
     }

@@ -199,22 +199,38 @@ public final class AsyncRuntime implements AutoCloseable {
         }
     }
 
-    /** @return a runtime with the defaults (see {@link Builder}) */
+    /**
+     * Creates a runtime with the defaults (see {@link Builder}).
+     *
+     * @return a started runtime
+     */
     public static AsyncRuntime create() {
         return builder().build();
     }
 
-    /** @return a builder with the defaults */
+    /**
+     * Starts configuring a runtime.
+     *
+     * @return a builder with the defaults
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** @return true once {@link #close()} has been called */
+    /**
+     * Whether {@link #close()} has been called.
+     *
+     * @return true once {@link #close()} has been called
+     */
     public boolean isClosed() {
         return closed;
     }
 
-    /** @return the dispatch mode this runtime was built with */
+    /**
+     * The dispatch mode this runtime was built with.
+     *
+     * @return the dispatch mode
+     */
     public DispatchMode dispatchMode() {
         return mode;
     }
@@ -580,8 +596,10 @@ public final class AsyncRuntime implements AutoCloseable {
     }
 
     /**
-     * @return a snapshot of the counters (allocates). {@link AsyncStats#drainsPending()} is counted
-     *         by walking the queue: O(blocks queued), exact when no thread is publishing or draining.
+     * Takes a snapshot of the counters (allocates). {@link AsyncStats#drainsPending()} is counted
+     * by walking the queue: O(blocks queued), exact when no thread is publishing or draining.
+     *
+     * @return the snapshot
      */
     public AsyncStats stats() {
         final long pending = queue.estimateSize();
@@ -729,7 +747,12 @@ public final class AsyncRuntime implements AutoCloseable {
         private Builder() {
         }
 
-        /** @param mode where commands are applied; see {@link DispatchMode} */
+        /**
+         * Where commands are applied (default {@link DispatchMode#DEFERRED}).
+         *
+         * @param mode see {@link DispatchMode}
+         * @return this builder
+         */
         public Builder dispatchMode(final DispatchMode mode) {
             this.mode = Objects.requireNonNull(mode, "mode");
             return this;
@@ -799,6 +822,9 @@ public final class AsyncRuntime implements AutoCloseable {
          * max(2, cores) threads). Work callbacks that block for long should get an executor sized
          * for blocking (a cached or fixed pool): blocking a ForkJoinPool worker outside
          * {@link ForkJoinPool#managedBlock} does not add threads. Timers never run on it.
+         *
+         * @param executor runs the work callbacks
+         * @return this builder
          */
         public Builder workExecutor(final Executor executor) {
             this.workExecutor = Objects.requireNonNull(executor, "executor");
@@ -809,6 +835,9 @@ public final class AsyncRuntime implements AutoCloseable {
          * Bounds how long {@link AsyncRuntime#close()} waits for running callbacks (default 30 s).
          * A callback still running then is reported to the error handler and close returns.
          *
+         * @param timeout the longest wait, 0 or more
+         * @param unit    the unit of {@code timeout}
+         * @return this builder
          * @throws IllegalArgumentException if negative
          */
         public Builder closeTimeout(final long timeout, final TimeUnit unit) {
@@ -833,6 +862,9 @@ public final class AsyncRuntime implements AutoCloseable {
          * {@link DispatchMode#HOST_DRIVEN} has no dispatcher: its duty cycle chooses when to call
          * {@link AsyncRuntime#drain()}, and the same reasoning applies to how often it does.
          *
+         * @param interval the spacing, between 0 and 10 ms
+         * @param unit     the unit of {@code interval}
+         * @return this builder
          * @throws IllegalArgumentException if negative or above 10 ms
          */
         public Builder drainInterval(final long interval, final TimeUnit unit) {
@@ -845,7 +877,13 @@ public final class AsyncRuntime implements AutoCloseable {
             return this;
         }
 
-        /** @param idle how the dispatcher waits for work */
+        /**
+         * How the dispatcher waits for work (default {@link AsyncIdle#backoff(long)
+         * backoff(100 µs)}).
+         *
+         * @param idle the idle strategy
+         * @return this builder
+         */
         public Builder idle(final AsyncIdle idle) {
             this.idle = Objects.requireNonNull(idle, "idle");
             return this;
@@ -875,13 +913,19 @@ public final class AsyncRuntime implements AutoCloseable {
          * {@code OK}, and the cell's next start tries the backend again.
          *
          * @param handler called on the thread that saw the error; must not block
+         * @return this builder
          */
         public Builder errorHandler(final Consumer<Throwable> handler) {
             this.errorHandler = Objects.requireNonNull(handler, "handler");
             return this;
         }
 
-        /** @param factory makes the dispatcher and owned executor threads */
+        /**
+         * Makes every thread the runtime owns: the dispatcher and the owned work pool's threads.
+         *
+         * @param factory the thread factory
+         * @return this builder
+         */
         public Builder threadFactory(final ThreadFactory factory) {
             this.threadFactory = Objects.requireNonNull(factory, "factory");
             return this;
@@ -897,7 +941,11 @@ public final class AsyncRuntime implements AutoCloseable {
             return this;
         }
 
-        /** @return a started runtime */
+        /**
+         * Builds and starts the runtime.
+         *
+         * @return a started runtime
+         */
         public AsyncRuntime build() {
             return new AsyncRuntime(this);
         }

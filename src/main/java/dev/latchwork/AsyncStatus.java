@@ -46,6 +46,8 @@ public final class AsyncStatus {
     }
 
     /**
+     * The name of a status, for logs.
+     *
      * @param status a status returned by latchwork
      * @return its constant's name, or {@code "UNKNOWN(n)"}
      */
@@ -65,6 +67,8 @@ public final class AsyncStatus {
     }
 
     /**
+     * Whether a status is a failure.
+     *
      * @param status a status returned by latchwork
      * @return true for every failure code (all are negative)
      */

@@ -38,6 +38,9 @@ public final class AsyncTimer<T> extends AsyncCell {
     /**
      * Installs a fresh control block.
      *
+     * @param runtime the runtime whose dispatcher and backend serve this timer
+     * @param owner   the object passed to the callback
+     * @param clock   the clock of {@link #startAt(long)} deadlines
      * @return {@link AsyncStatus#OK}; {@link AsyncStatus#BUSY} if already initialized or another
      *         {@code init} won; {@link AsyncStatus#CLOSED} if the runtime is closed (checked after
      *         publishing, so a racing runtime close never leaves a live timer);
@@ -59,6 +62,7 @@ public final class AsyncTimer<T> extends AsyncCell {
     /**
      * Atomically replaces the callback. A callback already running finishes with the old one.
      *
+     * @param callback the new callback
      * @return {@link AsyncStatus#OK}, {@link AsyncStatus#NOT_INITIALIZED},
      *         {@link AsyncStatus#INVALID_ARGUMENT} for null, {@link AsyncStatus#CLOSED}
      */
@@ -84,6 +88,8 @@ public final class AsyncTimer<T> extends AsyncCell {
     /**
      * As {@link #start(long)}, in {@code unit}s (saturating).
      *
+     * @param delay the delay, 0 or more; saturates to never ({@link Long#MAX_VALUE} nanoseconds)
+     * @param unit  the unit of {@code delay}
      * @return as {@link #start(long)}; {@link AsyncStatus#INVALID_ARGUMENT} for a null unit
      */
     public int start(final long delay, final TimeUnit unit) {
@@ -98,6 +104,7 @@ public final class AsyncTimer<T> extends AsyncCell {
      * scale for {@link TimerClock#MONOTONIC}, epoch nanoseconds for {@link TimerClock#REALTIME}).
      * A deadline in the past fires as soon as possible. {@link Long#MAX_VALUE} means never. Hot path.
      *
+     * @param deadline the absolute deadline in nanoseconds on the cell's clock
      * @return as {@link #start(long)}, without {@code INVALID_ARGUMENT}
      */
     public int startAt(final long deadline) {
