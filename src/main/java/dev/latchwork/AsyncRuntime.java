@@ -17,8 +17,6 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport; // not a lock: unpark only when wakeDispatcherOnCommand is set (opt-in) and in close()
 import java.util.function.Consumer;
 
-import org.agrona.concurrent.IdleStrategy;
-
 /**
  * The engine behind a set of cells: the queue of control blocks waiting for a drain, the
  * dispatcher that drains them, the timer backend and the error handler. Share one per process (or
@@ -31,7 +29,7 @@ import org.agrona.concurrent.IdleStrategy;
  * publisher that moved them from IDLE to QUEUED (see {@link ControlBlock}). One consumer polls it:
  * the dispatcher thread (modes DEFERRED and INLINE, the latter for the commands its callers could
  * not apply themselves) or the user's thread through {@link #drain()} (HOST_DRIVEN). The
- * dispatcher idles with an Agrona {@link IdleStrategy} fed the work count, so a busy runtime never
+ * dispatcher idles with an {@link AsyncIdle.Strategy} fed the work count, so a busy runtime never
  * parks. Counters are {@link LongAdder}s updated off the hot path (the only hot-path one counts BUSY
  * answers, which are rare). A publisher that queues a block touches no runtime-wide counter: such a
  * counter is one more fenced read-modify-write per operation, on a line that the dispatcher's own
@@ -96,7 +94,7 @@ public final class AsyncRuntime implements AutoCloseable {
     private final long drainIntervalNanos;
     private final BlockQueue queue = new BlockQueue();
     private final Thread dispatcher;
-    private final IdleStrategy idle;
+    private final AsyncIdle.Strategy idle;
     /** The idle strategy's longest park (0 for spin and yield). */
     private final long maxParkNanos;
 
@@ -411,7 +409,7 @@ public final class AsyncRuntime implements AutoCloseable {
         if (wb != null) {
             wb.owner = Thread.currentThread();
         }
-        final IdleStrategy idle = this.idle;
+        final AsyncIdle.Strategy idle = this.idle;
         final long interval = drainIntervalNanos;
         boolean spacing = false;
         long roundStart = 0;
@@ -590,9 +588,14 @@ public final class AsyncRuntime implements AutoCloseable {
         }
     }
 
+    /** The default error handler: {@link System.Logger} {@code dev.latchwork}, level ERROR. */
     private static void defaultErrorHandler(final Throwable t) {
-        System.err.println("latchwork: callback or backend error: " + t);
-        t.printStackTrace();
+        DefaultLog.LOGGER.log(System.Logger.Level.ERROR, "latchwork: callback or backend error", t);
+    }
+
+    /** Holder: the logger is looked up on the first error, not when a runtime is built. */
+    private static final class DefaultLog {
+        static final System.Logger LOGGER = System.getLogger("dev.latchwork");
     }
 
     /**
@@ -727,7 +730,8 @@ public final class AsyncRuntime implements AutoCloseable {
      * when idle and then sleeps until the next timer is due or a publisher wakes it; the built-in
      * {@link #timerWheel timer wheel} (2^17 ns tick, 64 slots per level) as timer backend, timer
      * callbacks on the dispatcher; an owned {@link ForkJoinPool} for work callbacks; daemon threads
-     * named {@code latchwork-N-M}; errors printed to {@code System.err}. Not thread safe.
+     * named {@code latchwork-N-M}; errors logged at level ERROR to the {@link System.Logger}
+     * named {@code dev.latchwork}. Not thread safe.
      */
     public static final class Builder {
         private DispatchMode mode = DispatchMode.DEFERRED;
@@ -910,7 +914,11 @@ public final class AsyncRuntime implements AutoCloseable {
          * executor that rejects or throws). A backend failure drops what it was asked for: a
          * timer whose wake-up could not be scheduled is disarmed ({@link AsyncTimer#isArmed()}
          * false), a work run goes back to idle; the start that published it had already answered
-         * {@code OK}, and the cell's next start tries the backend again.
+         * {@code OK}, and the cell's next start tries the backend again. The default logs each
+         * error with its stack trace at level {@code ERROR} to the {@link System.Logger} named
+         * {@code dev.latchwork} (java.util.logging when the {@code java.logging} module is
+         * present, otherwise the JDK's simple console logger; SLF4J/Log4j bridges plug in as a
+         * {@code System.LoggerFinder}).
          *
          * @param handler called on the thread that saw the error; must not block
          * @return this builder

@@ -1,5 +1,6 @@
 package dev.latchwork;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -97,6 +98,39 @@ public final class AsyncTimer<T> extends AsyncCell {
             return AsyncStatus.INVALID_ARGUMENT;
         }
         return start(unit.toNanos(delay));
+    }
+
+    /**
+     * As {@link #start(long)}, for a {@link Duration}. Saturating: a duration too long for a
+     * {@code long} of nanoseconds (about 292 years; {@link Duration#toNanos()} would throw) means
+     * never, like {@link Long#MAX_VALUE}. Never throws; allocation-free. Hot path.
+     *
+     * @param delay the delay, zero or positive
+     * @return as {@link #start(long)}; {@link AsyncStatus#INVALID_ARGUMENT} for a null or negative
+     *         delay
+     */
+    public int start(final Duration delay) {
+        if (delay == null || delay.isNegative()) {
+            return AsyncStatus.INVALID_ARGUMENT;
+        }
+        return start(saturatedNanos(delay));
+    }
+
+    /** Whole seconds from which {@code seconds * 10^9 + nanos} no longer fits in a {@code long}. */
+    private static final long MAX_EXACT_SECONDS = Long.MAX_VALUE / 1_000_000_000L;
+
+    /**
+     * {@code d} in nanoseconds, {@link Long#MAX_VALUE} if that overflows.
+     *
+     * @param d a non-negative duration
+     * @return its nanoseconds, saturated
+     */
+    static long saturatedNanos(final Duration d) {
+        final long seconds = d.getSeconds();
+        if (seconds >= MAX_EXACT_SECONDS) {
+            return Long.MAX_VALUE;
+        }
+        return seconds * 1_000_000_000L + d.getNano();
     }
 
     /**
