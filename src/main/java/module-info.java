@@ -1,8 +1,13 @@
 /**
  * latchwork: lock-free, allocation-free async timers and work items for JVM hot paths.
- * Only {@code dev.latchwork} is exported; everything else is package-private.
+ * <p>
+ * The core, package {@code dev.latchwork}, needs no module but {@code java.base} at run time, so
+ * an application that uses it {@code jlink}s with {@code dev.latchwork} alone. The optional
+ * package {@code dev.latchwork.agrona} adapts latchwork to Agrona ({@code Agent},
+ * {@code IdleStrategy}); it needs {@code org.agrona} only when it is used.
  */
 module dev.latchwork {
-    requires org.agrona;
+    requires static org.agrona;
     exports dev.latchwork;
+    exports dev.latchwork.agrona;
 }

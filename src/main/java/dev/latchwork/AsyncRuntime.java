@@ -17,8 +17,6 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport; // not a lock: unpark only when wakeDispatcherOnCommand is set (opt-in) and in close()
 import java.util.function.Consumer;
 
-import org.agrona.concurrent.IdleStrategy;
-
 /**
  * The engine behind a set of cells: the queue of control blocks waiting for a drain, the
  * dispatcher that drains them, the timer backend and the error handler. Share one per process (or
@@ -31,7 +29,7 @@ import org.agrona.concurrent.IdleStrategy;
  * publisher that moved them from IDLE to QUEUED (see {@link ControlBlock}). One consumer polls it:
  * the dispatcher thread (modes DEFERRED and INLINE, the latter for the commands its callers could
  * not apply themselves) or the user's thread through {@link #drain()} (HOST_DRIVEN). The
- * dispatcher idles with an Agrona {@link IdleStrategy} fed the work count, so a busy runtime never
+ * dispatcher idles with an {@link AsyncIdle.Strategy} fed the work count, so a busy runtime never
  * parks. Counters are {@link LongAdder}s updated off the hot path (the only hot-path one counts BUSY
  * answers, which are rare). A publisher that queues a block touches no runtime-wide counter: such a
  * counter is one more fenced read-modify-write per operation, on a line that the dispatcher's own
@@ -96,7 +94,7 @@ public final class AsyncRuntime implements AutoCloseable {
     private final long drainIntervalNanos;
     private final BlockQueue queue = new BlockQueue();
     private final Thread dispatcher;
-    private final IdleStrategy idle;
+    private final AsyncIdle.Strategy idle;
     /** The idle strategy's longest park (0 for spin and yield). */
     private final long maxParkNanos;
 
@@ -199,22 +197,38 @@ public final class AsyncRuntime implements AutoCloseable {
         }
     }
 
-    /** @return a runtime with the defaults (see {@link Builder}) */
+    /**
+     * Creates a runtime with the defaults (see {@link Builder}).
+     *
+     * @return a started runtime
+     */
     public static AsyncRuntime create() {
         return builder().build();
     }
 
-    /** @return a builder with the defaults */
+    /**
+     * Starts configuring a runtime.
+     *
+     * @return a builder with the defaults
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** @return true once {@link #close()} has been called */
+    /**
+     * Whether {@link #close()} has been called.
+     *
+     * @return true once {@link #close()} has been called
+     */
     public boolean isClosed() {
         return closed;
     }
 
-    /** @return the dispatch mode this runtime was built with */
+    /**
+     * The dispatch mode this runtime was built with.
+     *
+     * @return the dispatch mode
+     */
     public DispatchMode dispatchMode() {
         return mode;
     }
@@ -395,7 +409,7 @@ public final class AsyncRuntime implements AutoCloseable {
         if (wb != null) {
             wb.owner = Thread.currentThread();
         }
-        final IdleStrategy idle = this.idle;
+        final AsyncIdle.Strategy idle = this.idle;
         final long interval = drainIntervalNanos;
         boolean spacing = false;
         long roundStart = 0;
@@ -574,14 +588,21 @@ public final class AsyncRuntime implements AutoCloseable {
         }
     }
 
+    /** The default error handler: {@link System.Logger} {@code dev.latchwork}, level ERROR. */
     private static void defaultErrorHandler(final Throwable t) {
-        System.err.println("latchwork: callback or backend error: " + t);
-        t.printStackTrace();
+        DefaultLog.LOGGER.log(System.Logger.Level.ERROR, "latchwork: callback or backend error", t);
+    }
+
+    /** Holder: the logger is looked up on the first error, not when a runtime is built. */
+    private static final class DefaultLog {
+        static final System.Logger LOGGER = System.getLogger("dev.latchwork");
     }
 
     /**
-     * @return a snapshot of the counters (allocates). {@link AsyncStats#drainsPending()} is counted
-     *         by walking the queue: O(blocks queued), exact when no thread is publishing or draining.
+     * Takes a snapshot of the counters (allocates). {@link AsyncStats#drainsPending()} is counted
+     * by walking the queue: O(blocks queued), exact when no thread is publishing or draining.
+     *
+     * @return the snapshot
      */
     public AsyncStats stats() {
         final long pending = queue.estimateSize();
@@ -709,7 +730,8 @@ public final class AsyncRuntime implements AutoCloseable {
      * when idle and then sleeps until the next timer is due or a publisher wakes it; the built-in
      * {@link #timerWheel timer wheel} (2^17 ns tick, 64 slots per level) as timer backend, timer
      * callbacks on the dispatcher; an owned {@link ForkJoinPool} for work callbacks; daemon threads
-     * named {@code latchwork-N-M}; errors printed to {@code System.err}. Not thread safe.
+     * named {@code latchwork-N-M}; errors logged at level ERROR to the {@link System.Logger}
+     * named {@code dev.latchwork}. Not thread safe.
      */
     public static final class Builder {
         private DispatchMode mode = DispatchMode.DEFERRED;
@@ -729,7 +751,12 @@ public final class AsyncRuntime implements AutoCloseable {
         private Builder() {
         }
 
-        /** @param mode where commands are applied; see {@link DispatchMode} */
+        /**
+         * Where commands are applied (default {@link DispatchMode#DEFERRED}).
+         *
+         * @param mode see {@link DispatchMode}
+         * @return this builder
+         */
         public Builder dispatchMode(final DispatchMode mode) {
             this.mode = Objects.requireNonNull(mode, "mode");
             return this;
@@ -799,6 +826,9 @@ public final class AsyncRuntime implements AutoCloseable {
          * max(2, cores) threads). Work callbacks that block for long should get an executor sized
          * for blocking (a cached or fixed pool): blocking a ForkJoinPool worker outside
          * {@link ForkJoinPool#managedBlock} does not add threads. Timers never run on it.
+         *
+         * @param executor runs the work callbacks
+         * @return this builder
          */
         public Builder workExecutor(final Executor executor) {
             this.workExecutor = Objects.requireNonNull(executor, "executor");
@@ -809,6 +839,9 @@ public final class AsyncRuntime implements AutoCloseable {
          * Bounds how long {@link AsyncRuntime#close()} waits for running callbacks (default 30 s).
          * A callback still running then is reported to the error handler and close returns.
          *
+         * @param timeout the longest wait, 0 or more
+         * @param unit    the unit of {@code timeout}
+         * @return this builder
          * @throws IllegalArgumentException if negative
          */
         public Builder closeTimeout(final long timeout, final TimeUnit unit) {
@@ -833,6 +866,9 @@ public final class AsyncRuntime implements AutoCloseable {
          * {@link DispatchMode#HOST_DRIVEN} has no dispatcher: its duty cycle chooses when to call
          * {@link AsyncRuntime#drain()}, and the same reasoning applies to how often it does.
          *
+         * @param interval the spacing, between 0 and 10 ms
+         * @param unit     the unit of {@code interval}
+         * @return this builder
          * @throws IllegalArgumentException if negative or above 10 ms
          */
         public Builder drainInterval(final long interval, final TimeUnit unit) {
@@ -845,7 +881,13 @@ public final class AsyncRuntime implements AutoCloseable {
             return this;
         }
 
-        /** @param idle how the dispatcher waits for work */
+        /**
+         * How the dispatcher waits for work (default {@link AsyncIdle#backoff(long)
+         * backoff(100 µs)}).
+         *
+         * @param idle the idle strategy
+         * @return this builder
+         */
         public Builder idle(final AsyncIdle idle) {
             this.idle = Objects.requireNonNull(idle, "idle");
             return this;
@@ -872,16 +914,26 @@ public final class AsyncRuntime implements AutoCloseable {
          * executor that rejects or throws). A backend failure drops what it was asked for: a
          * timer whose wake-up could not be scheduled is disarmed ({@link AsyncTimer#isArmed()}
          * false), a work run goes back to idle; the start that published it had already answered
-         * {@code OK}, and the cell's next start tries the backend again.
+         * {@code OK}, and the cell's next start tries the backend again. The default logs each
+         * error with its stack trace at level {@code ERROR} to the {@link System.Logger} named
+         * {@code dev.latchwork} (java.util.logging when the {@code java.logging} module is
+         * present, otherwise the JDK's simple console logger; SLF4J/Log4j bridges plug in as a
+         * {@code System.LoggerFinder}).
          *
          * @param handler called on the thread that saw the error; must not block
+         * @return this builder
          */
         public Builder errorHandler(final Consumer<Throwable> handler) {
             this.errorHandler = Objects.requireNonNull(handler, "handler");
             return this;
         }
 
-        /** @param factory makes the dispatcher and owned executor threads */
+        /**
+         * Makes every thread the runtime owns: the dispatcher and the owned work pool's threads.
+         *
+         * @param factory the thread factory
+         * @return this builder
+         */
         public Builder threadFactory(final ThreadFactory factory) {
             this.threadFactory = Objects.requireNonNull(factory, "factory");
             return this;
@@ -897,7 +949,11 @@ public final class AsyncRuntime implements AutoCloseable {
             return this;
         }
 
-        /** @return a started runtime */
+        /**
+         * Builds and starts the runtime.
+         *
+         * @return a started runtime
+         */
         public AsyncRuntime build() {
             return new AsyncRuntime(this);
         }

@@ -13,8 +13,10 @@ package dev.latchwork;
  *   <tr><td>{@link #OK}</td><td>0</td><td>done, or command published</td></tr>
  *   <tr><td>{@link #WAS_PENDING}</td><td>1</td><td>sync cancel found the timer armed / the work queued</td></tr>
  *   <tr><td>{@link #BUSY}</td><td>-EBUSY</td><td>already initialized; or another command on the cell was being
- *       published at the same instant (yours is treated as superseded by it)</td></tr>
- *   <tr><td>{@link #NOT_INITIALIZED}</td><td>-EINVAL</td><td>the cell has no control block</td></tr>
+ *       published at the same instant, and it stands (a start is superseded by it; a
+ *       {@code cancelAsync} lost to it, so the cell may still be armed): see {@link #BUSY}</td></tr>
+ *   <tr><td>{@link #NOT_INITIALIZED}</td><td>-EINVAL</td><td>the cell has no control block: never initialized, or
+ *       closed (then {@code init} may be called again at once)</td></tr>
  *   <tr><td>{@link #NO_CALLBACK}</td><td>-EINVAL</td><td>start without a callback</td></tr>
  *   <tr><td>{@link #DEAD}</td><td>-ENOENT</td><td>the control block is being closed; it never arms again</td></tr>
  *   <tr><td>{@link #CLOSED}</td><td>-EPERM</td><td>the runtime is closed</td></tr>
@@ -27,9 +29,32 @@ public final class AsyncStatus {
     public static final int OK = 0;
     /** Success of a synchronous cancel that found something pending. */
     public static final int WAS_PENDING = 1;
-    /** Contention on the cell (a concurrent publish won), or a double {@code init}. */
+    /**
+     * Another thread got there first; what it did stands. What that means depends on the
+     * operation:
+     * <ul>
+     *   <li>{@code init}: the cell is already initialized, or a concurrent {@code init} won. The
+     *       cell is usable; close it first to re-initialize it.</li>
+     *   <li>{@code start}, {@code startAt} (timer) and {@code start} (work): another command on
+     *       the same cell was being published at that instant, after a short bounded spin. Your
+     *       start is treated as superseded by that command (last command wins): if it was a
+     *       start, the cell is armed by it; if it was a cancel, the cell stays cancelled. Retry if
+     *       your deadline must win.</li>
+     *   <li>{@code cancelAsync}: your cancel lost to a concurrent command, which stands: if that
+     *       was a start, the cell <em>is</em> armed. Retry (or use the synchronous
+     *       {@code cancel()}, which never answers BUSY) if the cell must end up cancelled.</li>
+     * </ul>
+     * {@code setCallback}, {@code cancel()} and {@code close()} never answer it.
+     */
     public static final int BUSY = -1;
-    /** The cell has never been initialized, or has been closed. */
+    /**
+     * The cell has no control block: it was never initialized, or it has been closed
+     * ({@code close()} detaches the block at once). After a close, every operation on the cell
+     * answers this until the next {@code init}, which may be called at once and starts from a
+     * fresh block; a second {@code close()} answers it too (there was nothing left to close, or a
+     * concurrent close won). Closing the <em>runtime</em> does not detach cells: they answer
+     * {@link #CLOSED} until they are closed, then this.
+     */
     public static final int NOT_INITIALIZED = -2;
     /** {@code start} without a callback (never set, or cleared by a sync {@code cancel}). */
     public static final int NO_CALLBACK = -3;
@@ -46,6 +71,8 @@ public final class AsyncStatus {
     }
 
     /**
+     * The name of a status, for logs.
+     *
      * @param status a status returned by latchwork
      * @return its constant's name, or {@code "UNKNOWN(n)"}
      */
@@ -65,6 +92,8 @@ public final class AsyncStatus {
     }
 
     /**
+     * Whether a status is a failure.
+     *
      * @param status a status returned by latchwork
      * @return true for every failure code (all are negative)
      */

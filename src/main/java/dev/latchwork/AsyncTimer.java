@@ -1,5 +1,6 @@
 package dev.latchwork;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,6 +39,9 @@ public final class AsyncTimer<T> extends AsyncCell {
     /**
      * Installs a fresh control block.
      *
+     * @param runtime the runtime whose dispatcher and backend serve this timer
+     * @param owner   the object passed to the callback
+     * @param clock   the clock of {@link #startAt(long)} deadlines
      * @return {@link AsyncStatus#OK}; {@link AsyncStatus#BUSY} if already initialized or another
      *         {@code init} won; {@link AsyncStatus#CLOSED} if the runtime is closed (checked after
      *         publishing, so a racing runtime close never leaves a live timer);
@@ -59,6 +63,7 @@ public final class AsyncTimer<T> extends AsyncCell {
     /**
      * Atomically replaces the callback. A callback already running finishes with the old one.
      *
+     * @param callback the new callback
      * @return {@link AsyncStatus#OK}, {@link AsyncStatus#NOT_INITIALIZED},
      *         {@link AsyncStatus#INVALID_ARGUMENT} for null, {@link AsyncStatus#CLOSED}
      */
@@ -84,6 +89,8 @@ public final class AsyncTimer<T> extends AsyncCell {
     /**
      * As {@link #start(long)}, in {@code unit}s (saturating).
      *
+     * @param delay the delay, 0 or more; saturates to never ({@link Long#MAX_VALUE} nanoseconds)
+     * @param unit  the unit of {@code delay}
      * @return as {@link #start(long)}; {@link AsyncStatus#INVALID_ARGUMENT} for a null unit
      */
     public int start(final long delay, final TimeUnit unit) {
@@ -94,10 +101,44 @@ public final class AsyncTimer<T> extends AsyncCell {
     }
 
     /**
+     * As {@link #start(long)}, for a {@link Duration}. Saturating: a duration too long for a
+     * {@code long} of nanoseconds (about 292 years; {@link Duration#toNanos()} would throw) means
+     * never, like {@link Long#MAX_VALUE}. Never throws; allocation-free. Hot path.
+     *
+     * @param delay the delay, zero or positive
+     * @return as {@link #start(long)}; {@link AsyncStatus#INVALID_ARGUMENT} for a null or negative
+     *         delay
+     */
+    public int start(final Duration delay) {
+        if (delay == null || delay.isNegative()) {
+            return AsyncStatus.INVALID_ARGUMENT;
+        }
+        return start(saturatedNanos(delay));
+    }
+
+    /** Whole seconds from which {@code seconds * 10^9 + nanos} no longer fits in a {@code long}. */
+    private static final long MAX_EXACT_SECONDS = Long.MAX_VALUE / 1_000_000_000L;
+
+    /**
+     * {@code d} in nanoseconds, {@link Long#MAX_VALUE} if that overflows.
+     *
+     * @param d a non-negative duration
+     * @return its nanoseconds, saturated
+     */
+    static long saturatedNanos(final Duration d) {
+        final long seconds = d.getSeconds();
+        if (seconds >= MAX_EXACT_SECONDS) {
+            return Long.MAX_VALUE;
+        }
+        return seconds * 1_000_000_000L + d.getNano();
+    }
+
+    /**
      * Arms (or re-arms) the timer at an absolute deadline on its clock ({@code System.nanoTime()}
      * scale for {@link TimerClock#MONOTONIC}, epoch nanoseconds for {@link TimerClock#REALTIME}).
      * A deadline in the past fires as soon as possible. {@link Long#MAX_VALUE} means never. Hot path.
      *
+     * @param deadline the absolute deadline in nanoseconds on the cell's clock
      * @return as {@link #start(long)}, without {@code INVALID_ARGUMENT}
      */
     public int startAt(final long deadline) {

@@ -19,6 +19,10 @@ public final class AsyncWork<T> extends AsyncCell {
     }
 
     /**
+     * Installs a fresh control block, as {@link AsyncTimer#init}.
+     *
+     * @param runtime the runtime whose work executor runs the callback
+     * @param owner   the object passed to the callback
      * @return {@link AsyncStatus#OK}, {@link AsyncStatus#BUSY}, {@link AsyncStatus#CLOSED},
      *         {@link AsyncStatus#INVALID_ARGUMENT} (as {@link AsyncTimer#init})
      */
@@ -35,7 +39,12 @@ public final class AsyncWork<T> extends AsyncCell {
         return install(new WorkBlock(runtime, owner, this));
     }
 
-    /** @return as {@link AsyncTimer#setCallback} */
+    /**
+     * Atomically replaces the callback. A run already in progress finishes with the old one.
+     *
+     * @param callback the new callback
+     * @return as {@link AsyncTimer#setCallback}
+     */
     public int setCallback(final WorkCallback<T> callback) {
         return setCallback0(callback);
     }
@@ -71,7 +80,11 @@ public final class AsyncWork<T> extends AsyncCell {
         return cancel0();
     }
 
-    /** @return racy: true if a run is queued */
+    /**
+     * Whether a run is queued. Racy: a hint, not a synchronization point.
+     *
+     * @return true if a run is queued
+     */
     public boolean isPending() {
         final ControlBlock b = block;
         return b != null && b.isPendingOnBackend();

@@ -12,6 +12,8 @@ package dev.latchwork;
 @FunctionalInterface
 public interface TimerCallback<T> {
     /**
+     * Called when the timer fires.
+     *
      * @param owner the object the timer was initialized with
      * @param timer the timer that fired
      * @throws Exception reported to the runtime's error handler

@@ -11,6 +11,8 @@ package dev.latchwork;
 @FunctionalInterface
 public interface WorkCallback<T> {
     /**
+     * Runs the work.
+     *
      * @param owner the object the work item was initialized with
      * @param work  the work item
      * @throws Exception reported to the runtime's error handler
