@@ -70,7 +70,7 @@ public class WheelCommandStress {
     static void settleInline(final TimerBlock b) {
         final long end = System.nanoTime() + SETTLE_NANOS;
         for (int i = 0; b.drainStatus != ControlBlock.IDLE || b.commandPending()
-            || b.target != TimerBlock.NEVER || b.running != 0; i++) {
+            || b.target != TimerBlock.NEVER || b.running() != 0; i++) {
             if (System.nanoTime() - end > 0) {
                 return;
             }
