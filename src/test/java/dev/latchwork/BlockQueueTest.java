@@ -1,6 +1,7 @@
 package dev.latchwork;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,6 +28,39 @@ class BlockQueueTest {
             this.producer = producer;
             this.id = id;
         }
+    }
+
+    /**
+     * A round that begins with the stub as the tail stops at the stub (hardening #8): what was
+     * queued ahead of it is polled, what producers add behind it waits for the next round, and
+     * {@code looksEmpty} tells the two states apart.
+     */
+    @Test
+    void aRoundThatBeginsAtTheStubStopsAtIt() {
+        final BlockQueue q = new BlockQueue();
+        assertTrue(q.looksEmpty());
+        final N a = new N(1);
+        q.offer(a);
+        assertFalse(q.looksEmpty());
+        assertSame(a, q.poll()); // the last node: the stub is offered again behind it
+        assertTrue(q.isStub(q.lvTail()), "the stub is the tail again");
+        assertTrue(q.looksEmpty());
+        // a round begins here (tail = stub); a producer adds b during it
+        final N b = new N(2);
+        q.offer(b);
+        assertNull(q.pollBeforeStub(), "b came after the round began: it waits for the next round");
+        assertFalse(q.looksEmpty());
+        assertSame(b, q.poll(), "the next round polls it");
+        assertNull(q.poll());
+        // with a real node at the head, it polls as poll() does, up to the stub
+        final N c = new N(3);
+        final N d = new N(4);
+        q.offer(c);
+        q.offer(d);
+        assertSame(c, q.poll());
+        assertSame(d, q.pollBeforeStub(), "d is ahead of the stub, which the poll offers behind it");
+        assertNull(q.pollBeforeStub());
+        assertTrue(q.looksEmpty());
     }
 
     @Test
