@@ -1,7 +1,7 @@
 package dev.latchwork;
 
 import java.util.Objects;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.LockSupport; // not a lock: the backoff strategy's park, on the dispatcher when it has nothing to do
 import java.util.function.Supplier;
 
 /**

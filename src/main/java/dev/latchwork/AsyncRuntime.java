@@ -14,7 +14,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport; // not a lock: unpark only when wakeDispatcherOnCommand is set (opt-in) and in close()
+import java.util.concurrent.locks.LockSupport; // not a lock: the idle dispatcher's park, one unpark per sleep by the publisher that finds it asleep (never in steady state), and close()
 import java.util.function.Consumer;
 
 /**
@@ -86,7 +86,6 @@ public final class AsyncRuntime implements AutoCloseable {
     final Executor workExecutor;
     private final ExecutorService ownedWorkPool;
     private final Consumer<Throwable> errorHandler;
-    private final boolean wakeOnCommand;
     /** Sleeps when idle (wakeOnCommand and a parking idle strategy): publishers wake it. */
     private final boolean sleeps;
     private final Runnable hostWakeup;
@@ -153,7 +152,6 @@ public final class AsyncRuntime implements AutoCloseable {
         final ThreadFactory tf = b.threadFactory != null ? b.threadFactory : new NamedDaemonFactory("latchwork-" + id);
         this.mode = b.mode;
         this.errorHandler = b.errorHandler != null ? b.errorHandler : AsyncRuntime::defaultErrorHandler;
-        this.wakeOnCommand = b.wakeOnCommand;
         this.hostWakeup = b.hostWakeup;
         this.closeTimeoutNanos = b.closeTimeoutNanos;
         this.drainIntervalNanos = b.drainIntervalNanos;
@@ -194,7 +192,7 @@ public final class AsyncRuntime implements AutoCloseable {
         final AsyncIdle idleKind = b.idle != null ? b.idle : AsyncIdle.backoff(100_000);
         this.idle = idleKind.newStrategy();
         this.maxParkNanos = idleKind.maxParkNanos();
-        this.sleeps = wakeOnCommand && idleKind.parks();
+        this.sleeps = b.wakeOnCommand && idleKind.parks();
         if (mode == DispatchMode.HOST_DRIVEN) {
             this.dispatcher = null;
         } else {
@@ -349,7 +347,7 @@ public final class AsyncRuntime implements AutoCloseable {
         activeDrains.incrementAndGet();
         if (closed || !f.push(this)) {
             activeDrains.decrementAndGet();
-            wakeCloseWaiters();
+            wakeClosers();
             return null;
         }
         return f;
@@ -358,17 +356,14 @@ public final class AsyncRuntime implements AutoCloseable {
     void exitDrain(final Frames f) {
         f.pop();
         activeDrains.decrementAndGet();
-        wakeCloseWaiters();
+        wakeClosers();
     }
 
-    /** After a callback returned: a close may be waiting for it. One volatile read otherwise. */
-    void afterCallbackExit() {
-        if (closed) {
-            closeWaiters.wakeAll();
-        }
-    }
-
-    private void wakeCloseWaiters() {
+    /**
+     * After a callback or a drain ended: a close may be waiting for it. One volatile read
+     * otherwise.
+     */
+    void wakeClosers() {
         if (closed) {
             closeWaiters.wakeAll();
         }

@@ -583,7 +583,7 @@ abstract class ControlBlock extends WheelNode {
                 w.wakeAll();
             }
         }
-        runtime.afterCallbackExit();
+        runtime.wakeClosers();
     }
 
     /** A callback must not start once the cell let go or the runtime closed. */

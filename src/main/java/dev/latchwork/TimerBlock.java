@@ -114,6 +114,28 @@ final class TimerBlock extends ControlBlock {
         return System.nanoTime() + Math.min(left, WALL_RECHECK_NANOS);
     }
 
+    /** {@link #readDue()}'s answer for an armed target not yet due on its clock. */
+    private static final long NOT_DUE = NEVER - 1;
+
+    /**
+     * What both fire paths ask first: reads the (target, wall) pair consistently (class notes) and
+     * compares the target with the current time on its own clock.
+     *
+     * @return {@link #NEVER} if disarmed, {@link #NOT_DUE} if armed but not yet due, else the due
+     *         target (a due target is at most "now", so it is never {@code NOT_DUE})
+     */
+    private long readDue() {
+        long t;
+        Boolean w;
+        do {
+            t = target;
+            if (t == NEVER) {
+                return NEVER;
+            }
+        } while ((w = wallOf(t)) == null);
+        return t > nowOn(w) ? NOT_DUE : t;
+    }
+
     /** @return the applied deadline on the cell's clock (racy), or NEVER */
     long deadlineOnCellClock() {
         long t;
@@ -247,15 +269,11 @@ final class TimerBlock extends ControlBlock {
         if (!mayInvoke() || (state & COUNT_MASK) == 0) {
             return;
         }
-        long t;
-        Boolean w;
-        do {
-            t = target;
-            if (t == NEVER) {
-                return;
-            }
-        } while ((w = wallOf(t)) == null);
-        if (t > nowOn(w)) {
+        final long t = readDue();
+        if (t == NEVER) {
+            return;
+        }
+        if (t == NOT_DUE) {
             requestDrain(); // re-armed later (or the wall clock stepped back, or a re-check): schedule anew
             return;
         }
@@ -301,15 +319,11 @@ final class TimerBlock extends ControlBlock {
             if (commandPending() && !applyPendingHere()) {
                 return; // an INLINE caller is applying a command right now; its pass is handed to us
             }
-            long t;
-            Boolean w;
-            do {
-                t = target;
-                if (t == NEVER) {
-                    return;
-                }
-            } while ((w = wallOf(t)) == null);
-            if (t > nowOn(w)) {
+            final long t = readDue();
+            if (t == NEVER) {
+                return;
+            }
+            if (t == NOT_DUE) {
                 wb.wheel.schedule(this); // re-armed later, or a wall-clock re-check: re-file
                 return;
             }

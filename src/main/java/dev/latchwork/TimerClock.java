@@ -13,11 +13,6 @@ public enum TimerClock {
         long now() {
             return System.nanoTime();
         }
-
-        @Override
-        long nowCeiling() {
-            return System.nanoTime();
-        }
     },
     /**
      * Epoch nanoseconds (wall clock). A wall-clock step is honoured: a callback never runs before
@@ -29,16 +24,8 @@ public enum TimerClock {
         long now() {
             return System.currentTimeMillis() * 1_000_000L; // floor: never claims a deadline early
         }
-
-        @Override
-        long nowCeiling() {
-            return (System.currentTimeMillis() + 1) * 1_000_000L; // ceiling: relative deadlines never early
-        }
     };
 
     /** A lower bound of the current time on this clock, in nanoseconds. */
     abstract long now();
-
-    /** An upper bound of the current time on this clock, for computing relative deadlines. */
-    abstract long nowCeiling();
 }

@@ -53,11 +53,6 @@ final class Waiters {
         boolean isMet();
     }
 
-    /** @return true if a waiter may be parked (one volatile read: cheap enough for a callback's exit) */
-    boolean hasWaiters() {
-        return head != null;
-    }
-
     /** Unparks every waiter pushed so far. Allocation-free, lock-free. */
     void wakeAll() {
         if (head == null) {
