@@ -153,6 +153,9 @@ public final class AsyncRuntime implements AutoCloseable {
         this.mode = b.mode;
         this.errorHandler = b.errorHandler != null ? b.errorHandler : AsyncRuntime::defaultErrorHandler;
         this.hostWakeup = b.hostWakeup;
+        // A host starts idle: the first command queued on a new runtime calls hostWakeup, so an
+        // event loop need not drain once "just in case" before it is told anything.
+        this.sleeping = (b.mode == DispatchMode.HOST_DRIVEN && b.hostWakeup != null) ? 1 : 0;
         this.closeTimeoutNanos = b.closeTimeoutNanos;
         this.drainIntervalNanos = b.drainIntervalNanos;
         this.enqueued = b.countQueueTraffic ? new LongAdder() : null;
@@ -812,7 +815,8 @@ public final class AsyncRuntime implements AutoCloseable {
 
         /**
          * For {@link DispatchMode#HOST_DRIVEN}: called when a command is queued while the host is
-         * idle (its last {@link AsyncRuntime#drain()} found nothing to do), at most once per idle
+         * idle (a new runtime's host is idle, and so is one whose last {@link AsyncRuntime#drain()}
+         * found nothing to do), at most once per idle
          * spell, on the publisher's thread, so that an event loop schedules its drain only when
          * there is something to do. It must not block and should not throw (a throw is reported to
          * the error handler). Timers coming due need no command: the host asks

@@ -151,4 +151,29 @@ class HostDrivenNoThreadTest {
             h.join(1000);
         }
     }
+    @Test
+    void aNewHostIsIdleSoTheFirstCommandCallsHostWakeup() {
+        final AtomicInteger wakeups = new AtomicInteger();
+        final AtomicInteger fired = new AtomicInteger();
+        try (AsyncRuntime rt = AsyncRuntime.builder().dispatchMode(DispatchMode.HOST_DRIVEN)
+                 .hostWakeup(wakeups::incrementAndGet).build()) {
+            final AsyncTimer<Object> t = new AsyncTimer<>();
+            assertEquals(AsyncStatus.OK, t.init(rt, this, TimerClock.MONOTONIC));
+            assertEquals(AsyncStatus.OK, t.setCallback((o, x) -> fired.incrementAndGet()));
+            assertEquals(0, wakeups.get(), "init and setCallback queue nothing");
+            // no drain() yet: the host never said it was idle, but a new host is
+            assertEquals(AsyncStatus.OK, t.start(0));
+            assertEquals(1, wakeups.get(), "the first command on a new runtime wakes the host");
+            assertEquals(AsyncStatus.OK, t.start(0));
+            assertEquals(1, wakeups.get(), "at most one wake-up per idle spell");
+            final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(Modes.WAIT_SECONDS);
+            while (fired.get() == 0 && System.nanoTime() - end < 0) {
+                rt.drain();
+            }
+            assertEquals(1, fired.get(), "the coalesced start fired once");
+            assertEquals(0, rt.drain(), "nothing left to do");
+            assertEquals(AsyncStatus.OK, t.start(0));
+            assertEquals(2, wakeups.get(), "idle again after a drain that found nothing: woken again");
+        }
+    }
 }

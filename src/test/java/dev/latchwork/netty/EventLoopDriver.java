@@ -58,7 +58,7 @@ public final class EventLoopDriver implements AutoCloseable {
     private long timedDrainAt;
 
     /**
-     * Creates the runtime and puts it in its idle state (a first drain on the loop).
+     * Creates the runtime; it starts idle, so the loop drains only once a command arrives.
      *
      * @param loop         the event loop that drains the runtime and runs its timer callbacks
      * @param errorHandler receives callback exceptions and a wake-up the loop rejected (it was shut
@@ -71,8 +71,7 @@ public final class EventLoopDriver implements AutoCloseable {
             .hostWakeup(this::requestDrain)         // a command arrived while the loop was not draining
             .errorHandler(errorHandler)
             .build();
-        // A new runtime is not idle yet: the first drain (finding nothing) makes the next command call hostWakeup.
-        requestDrain();
+        // A new HOST_DRIVEN runtime starts idle: its first command calls hostWakeup, so no drain is needed yet.
     }
 
     /** @return the runtime whose timers this loop drains: give it to {@code AsyncTimer.init} */
