@@ -7,8 +7,8 @@
  * {@code IdleStrategy}); it needs {@code org.agrona} only when it is used. The optional package
  * {@code dev.latchwork.micrometer} binds a runtime's counters to a Micrometer registry; it needs
  * {@code micrometer.core} only when it is used. JDK Flight Recorder events (docs/OBSERVABILITY.md)
- * are emitted when the {@code jdk.jfr} module is in the boot layer: always on the class path; on
- * the module path when some module requires it or {@code --add-modules jdk.jfr} is given.
+ * are emitted when the {@code jdk.jfr} module is in the boot layer (a full JDK resolves it; a
+ * {@code jlink}ed image needs {@code --add-modules jdk.jfr}) and are skipped otherwise.
  */
 module dev.latchwork {
     requires static org.agrona;

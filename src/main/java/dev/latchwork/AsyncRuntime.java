@@ -650,9 +650,16 @@ public final class AsyncRuntime implements AutoCloseable {
         }
     }
 
-    /** The default error handler: {@link System.Logger} {@code dev.latchwork}, level ERROR. */
+    /**
+     * The default error handler: {@link System.Logger} {@code dev.latchwork}, level ERROR
+     * (WARNING for a stuck-callback report: the callback may still return).
+     */
     private static void defaultErrorHandler(final Throwable t) {
-        DefaultLog.LOGGER.log(System.Logger.Level.ERROR, "latchwork: callback or backend error", t);
+        if (t instanceof StuckCallbackException) {
+            DefaultLog.LOGGER.log(System.Logger.Level.WARNING, "latchwork: stuck callback", t);
+        } else {
+            DefaultLog.LOGGER.log(System.Logger.Level.ERROR, "latchwork: callback or backend error", t);
+        }
     }
 
     /** Holder: the logger is looked up on the first error, not when a runtime is built. */
@@ -969,7 +976,8 @@ public final class AsyncRuntime implements AutoCloseable {
         /**
          * Turns on the stuck-callback watchdog (off by default): a callback that has been running
          * for longer than {@code threshold} is reported to the {@link #errorHandler error handler}
-         * as a {@link StuckCallbackException} whose stack trace is the stuck thread's, and as a
+         * as a {@link StuckCallbackException} whose stack trace is the stuck thread's (the default
+         * handler logs it at level {@code WARNING}), and as a
          * JFR {@code dev.latchwork.StuckCallback} event. Each invocation is reported at most once,
          * while it is still running, from the watchdog's thread (never from the stuck one); it is
          * counted by {@link AsyncRuntime#stuckCallbacks()}. Timer callbacks (on the dispatcher,
