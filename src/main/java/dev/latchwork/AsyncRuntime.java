@@ -147,6 +147,12 @@ public final class AsyncRuntime implements AutoCloseable {
     final LongAdder dropped = new LongAdder();
     /** Stuck callbacks reported by the {@link #watchdog}. */
     final LongAdder stuck = new LongAdder();
+    /**
+     * When the last JFR {@code DispatcherBehind} event of this runtime was committed
+     * ({@code nanoTime}): they are rate-limited (FlightJfr). Touched only by the thread
+     * holding the consumer role, and only while the event is enabled.
+     */
+    long behindEventAt;
     final AtomicInteger activeCallbacks = new AtomicInteger();
     /**
      * Drains running now on any thread: the dispatcher's rounds, {@link #drain()} calls and INLINE

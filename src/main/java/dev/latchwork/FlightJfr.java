@@ -264,9 +264,26 @@ final class FlightJfr extends Flight {
         e.commit();
     }
 
+    /**
+     * Rate limit: a runtime that is behind stays behind for many rounds (a burst, an overloaded
+     * machine), so at most one event per this interval per runtime; the next one reports the
+     * state then.
+     */
+    static final long BEHIND_EVERY_NANOS = 100_000_000;
+
+    /** @return true if {@code rt} may commit a DispatcherBehind event now (consumer role held) */
+    private static boolean behindDue(final AsyncRuntime rt) {
+        final long now = System.nanoTime();
+        if (rt.behindEventAt != 0 && now - rt.behindEventAt < BEHIND_EVERY_NANOS) {
+            return false;
+        }
+        rt.behindEventAt = now | 1;
+        return true;
+    }
+
     @Override
     void wheelAdvanced(final AsyncRuntime rt, final long latenessNanos, final int handled, final boolean budgetHit) {
-        if ((budgetHit || latenessNanos >= BEHIND_NANOS) && live && Live.BEHIND.isEnabled()) {
+        if ((budgetHit || latenessNanos >= BEHIND_NANOS) && live && Live.BEHIND.isEnabled() && behindDue(rt)) {
             final DispatcherBehind e = new DispatcherBehind();
             e.runtime = rt.name();
             e.lateness = latenessNanos;
@@ -279,7 +296,7 @@ final class FlightJfr extends Flight {
 
     @Override
     void roundFull(final AsyncRuntime rt, final int drained) {
-        if (live && Live.BEHIND.isEnabled()) {
+        if (live && Live.BEHIND.isEnabled() && behindDue(rt)) {
             final DispatcherBehind e = new DispatcherBehind();
             e.runtime = rt.name();
             e.handled = drained;

@@ -190,4 +190,31 @@ class JfrEventsTest {
         }
         assertEquals(List.of(), of(stopAndRead(rec, "defaults"), "dev.latchwork.TimerFired", "jfr-defaults"));
     }
+
+    @Test
+    void dispatcherBehindOnAFullRoundRateLimited() throws Exception {
+        final Recording rec = new Recording();
+        rec.enable("dev.latchwork.DispatcherBehind");
+        rec.start();
+        try (Modes.Harness h = Modes.manual(b -> b.name("jfr-behind"))) {
+            final int n = 600; // more than two rounds' worth (256 blocks per drain() call)
+            for (int i = 0; i < n; i++) {
+                final AsyncTimer<Object> t = new AsyncTimer<>();
+                assertEquals(AsyncStatus.OK, t.init(h.rt, this, TimerClock.MONOTONIC));
+                assertEquals(AsyncStatus.OK, t.setCallback((o, x) -> { }));
+                assertEquals(AsyncStatus.OK, t.start(1, TimeUnit.HOURS));
+            }
+            assertEquals(256, h.rt.drain()); // a full round: an event
+            assertEquals(256, h.rt.drain()); // full again, within 100 ms: rate-limited
+            while (h.rt.drain() > 0) {
+                // the rest
+            }
+        }
+        final List<RecordedEvent> behind = of(stopAndRead(rec, "behind"), "dev.latchwork.DispatcherBehind", "jfr-behind");
+        assertTrue(behind.size() >= 1 && behind.size() <= 2, behind.toString()); // 2 only if a pause passed 100 ms
+        final RecordedEvent e = behind.get(0);
+        assertEquals(256, e.getInt("handled"), e.toString());
+        assertTrue(e.getBoolean("budgetHit"), e.toString());
+        assertFalse(e.getBoolean("wheel"), e.toString());
+    }
 }
