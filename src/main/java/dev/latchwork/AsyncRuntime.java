@@ -2,6 +2,7 @@ package dev.latchwork;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -79,6 +80,12 @@ public final class AsyncRuntime implements AutoCloseable {
     }
 
     final DispatchMode mode;
+    /** The runtime's name ({@link Builder#name}): thread names, JFR events, meters. */
+    private final String name;
+    /** The stuck-callback watchdog, or null when none was asked for. */
+    final Watchdog watchdog;
+    /** The JFR periodic hook ({@link Flight#register}), or null. */
+    private final Object flightHook;
     /** The timer backend: {@link #wheel}, or an {@link ExecutorBackend}. */
     final TimerBackend timers;
     /** The built-in wheel, or null when timers go to a {@code ScheduledExecutorService}. */
@@ -138,6 +145,14 @@ public final class AsyncRuntime implements AutoCloseable {
     /** Polls from the queue; null (not counted) unless built with {@code countQueueTraffic()}. */
     final LongAdder dequeued;
     final LongAdder dropped = new LongAdder();
+    /** Stuck callbacks reported by the {@link #watchdog}. */
+    final LongAdder stuck = new LongAdder();
+    /**
+     * When the last JFR {@code DispatcherBehind} event of this runtime was committed
+     * ({@code nanoTime}): they are rate-limited (FlightJfr). Touched only by the thread
+     * holding the consumer role, and only while the event is enabled.
+     */
+    long behindEventAt;
     final AtomicInteger activeCallbacks = new AtomicInteger();
     /**
      * Drains running now on any thread: the dispatcher's rounds, {@link #drain()} calls and INLINE
@@ -149,7 +164,9 @@ public final class AsyncRuntime implements AutoCloseable {
 
     private AsyncRuntime(final Builder b) {
         final int id = RUNTIME_IDS.incrementAndGet();
-        final ThreadFactory tf = b.threadFactory != null ? b.threadFactory : new NamedDaemonFactory("latchwork-" + id);
+        this.name = b.name != null ? b.name : "latchwork-" + id;
+        final String threadPrefix = name;
+        final ThreadFactory tf = b.threadFactory;
         this.mode = b.mode;
         this.errorHandler = b.errorHandler != null ? b.errorHandler : AsyncRuntime::defaultErrorHandler;
         this.hostWakeup = b.hostWakeup;
@@ -186,7 +203,7 @@ public final class AsyncRuntime implements AutoCloseable {
                     final java.util.concurrent.ForkJoinWorkerThread t =
                         ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
                     t.setDaemon(true);
-                    t.setName("latchwork-" + id + "-work-" + t.getPoolIndex());
+                    t.setName(threadPrefix + "-work-" + t.getPoolIndex());
                     return t;
                 }, null, true);
             this.workExecutor = pool;
@@ -196,12 +213,36 @@ public final class AsyncRuntime implements AutoCloseable {
         this.idle = idleKind.newStrategy();
         this.maxParkNanos = idleKind.maxParkNanos();
         this.sleeps = b.wakeOnCommand && idleKind.parks();
+        this.watchdog = b.stuckNanos > 0 ? new Watchdog(this, b.stuckNanos) : null;
         if (mode == DispatchMode.HOST_DRIVEN) {
             this.dispatcher = null;
         } else {
-            this.dispatcher = tf.newThread(this::dispatchLoop);
+            this.dispatcher = ownedThread(tf, this::dispatchLoop, "dispatcher");
             this.dispatcher.start();
         }
+        if (watchdog != null) {
+            watchdog.start(ownedThread(tf, watchdog, "watchdog"));
+        }
+        Object hook = null;
+        try {
+            hook = Flight.SINK.register(this);
+        } catch (final Throwable t) {
+            // JFR refused (a SecurityException, an OutOfMemoryError): the runtime works without it
+        }
+        this.flightHook = hook;
+    }
+
+    /**
+     * A thread the runtime owns: from the user's factory, or a daemon named after the runtime and
+     * its role ({@code name-dispatcher}, {@code name-watchdog}).
+     */
+    private Thread ownedThread(final ThreadFactory tf, final Runnable r, final String role) {
+        if (tf != null) {
+            return tf.newThread(r);
+        }
+        final Thread t = new Thread(r, name + "-" + role);
+        t.setDaemon(true);
+        return t;
     }
 
     /**
@@ -397,6 +438,13 @@ public final class AsyncRuntime implements AutoCloseable {
                 break;
             }
         }
+        if (n == limit) {
+            try {
+                Flight.SINK.roundFull(this, n); // JFR DispatcherBehind: blocks are left for the next round
+            } catch (final Throwable ignored) {
+                // JFR must not cost the round
+            }
+        }
         return n;
     }
 
@@ -590,6 +638,11 @@ public final class AsyncRuntime implements AutoCloseable {
             // a counter that cannot grow must not keep the error from the handler
         }
         try {
+            Flight.SINK.error(this, t);
+        } catch (final Throwable ignored) {
+            // JFR must not keep the error from the handler
+        }
+        try {
             errorHandler.accept(t);
         } catch (final Throwable ignored) {
             // an error handler that throws (an OutOfMemoryError included) must not kill the
@@ -597,9 +650,25 @@ public final class AsyncRuntime implements AutoCloseable {
         }
     }
 
-    /** The default error handler: {@link System.Logger} {@code dev.latchwork}, level ERROR. */
+    /** Hands the watchdog's report to the error handler (counted in {@link #stuck}, not as an error). */
+    void reportStuck(final StuckCallbackException e) {
+        try {
+            errorHandler.accept(e);
+        } catch (final Throwable ignored) {
+            // as in reportError
+        }
+    }
+
+    /**
+     * The default error handler: {@link System.Logger} {@code dev.latchwork}, level ERROR
+     * (WARNING for a stuck-callback report: the callback may still return).
+     */
     private static void defaultErrorHandler(final Throwable t) {
-        DefaultLog.LOGGER.log(System.Logger.Level.ERROR, "latchwork: callback or backend error", t);
+        if (t instanceof StuckCallbackException) {
+            DefaultLog.LOGGER.log(System.Logger.Level.WARNING, "latchwork: stuck callback", t);
+        } else {
+            DefaultLog.LOGGER.log(System.Logger.Level.ERROR, "latchwork: callback or backend error", t);
+        }
     }
 
     /** Holder: the logger is looked up on the first error, not when a runtime is built. */
@@ -617,6 +686,141 @@ public final class AsyncRuntime implements AutoCloseable {
         final long pending = queue.estimateSize();
         return new AsyncStats(published.sum(), superseded.sum(), busy.sum(), drains.sum(), fired.sum(),
             workRuns.sum(), errors.sum(), live.sum(), armed.sum(), pending, dropped.sum());
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // counters one by one: each is a sum over a striped counter, allocation-free, lock-free
+
+    /**
+     * Commands published by {@code start}/{@code startAt}/{@code cancelAsync}/{@code cancel}, as
+     * in {@link AsyncStats#commandsPublished()}. Allocation-free; a running estimate while traffic
+     * runs (each counter is summed on its own, not in one atomic cut with the others).
+     *
+     * @return the count since the runtime was built
+     */
+    public long commandsPublished() {
+        return published.sum();
+    }
+
+    /**
+     * Commands coalesced before they took effect (a later one on the same cell won), as in
+     * {@link AsyncStats#commandsSuperseded()}. Allocation-free.
+     *
+     * @return the count since the runtime was built
+     */
+    public long commandsSuperseded() {
+        return superseded.sum();
+    }
+
+    /**
+     * {@link AsyncStatus#BUSY} answers given to publishers, as in {@link AsyncStats#busy()}.
+     * Allocation-free.
+     *
+     * @return the count since the runtime was built
+     */
+    public long busyAnswers() {
+        return busy.sum();
+    }
+
+    /**
+     * Drain passes run over control blocks, as in {@link AsyncStats#drains()}. Allocation-free.
+     *
+     * @return the count since the runtime was built
+     */
+    public long drains() {
+        return drains.sum();
+    }
+
+    /**
+     * Timer callbacks invoked, as in {@link AsyncStats#timersFired()}. Allocation-free.
+     *
+     * @return the count since the runtime was built
+     */
+    public long timersFired() {
+        return fired.sum();
+    }
+
+    /**
+     * Work callbacks invoked, as in {@link AsyncStats#workRuns()}. Allocation-free.
+     *
+     * @return the count since the runtime was built
+     */
+    public long workRuns() {
+        return workRuns.sum();
+    }
+
+    /**
+     * Errors handed to the error handler: callbacks that threw and backend failures, as in
+     * {@link AsyncStats#callbackErrors()}. Stuck-callback reports are not counted here (see
+     * {@link #stuckCallbacks()}). Allocation-free.
+     *
+     * @return the count since the runtime was built
+     */
+    public long callbackErrors() {
+        return errors.sum();
+    }
+
+    /**
+     * Control blocks initialized and not yet dead, as in {@link AsyncStats#controlBlocksLive()}.
+     * A gauge. Allocation-free.
+     *
+     * @return the number now (racy)
+     */
+    public long controlBlocksLive() {
+        return live.sum();
+    }
+
+    /**
+     * Timers armed on the backend, as in {@link AsyncStats#timersArmed()}. A gauge.
+     * Allocation-free.
+     *
+     * @return the number now (racy)
+     */
+    public long timersArmed() {
+        return armed.sum();
+    }
+
+    /**
+     * Control blocks queued for a drain, as in {@link AsyncStats#drainsPending()}: counted by
+     * walking the queue, so O(blocks queued); exact only when no thread publishes or drains. A
+     * gauge. Allocation-free.
+     *
+     * @return the number now (racy)
+     */
+    public long drainsPending() {
+        return queue.estimateSize();
+    }
+
+    /**
+     * Commands never applied because their block died or the runtime closed, as in
+     * {@link AsyncStats#commandsDropped()}. Allocation-free.
+     *
+     * @return the count since the runtime was built
+     */
+    public long commandsDropped() {
+        return dropped.sum();
+    }
+
+    /**
+     * Callbacks reported stuck by the watchdog ({@link Builder#stuckCallbackThreshold}): each
+     * invocation that ran past the threshold counts once. Always 0 without a watchdog. Not part of
+     * {@link AsyncStats}. Allocation-free.
+     *
+     * @return the count since the runtime was built
+     */
+    public long stuckCallbacks() {
+        return stuck.sum();
+    }
+
+    /**
+     * The runtime's name: {@link Builder#name}, or {@code latchwork-N} by default (N counts the
+     * runtimes built in this JVM). It names the threads the runtime makes (unless a
+     * {@link Builder#threadFactory} makes them), and tags its JFR events and Micrometer meters.
+     *
+     * @return the name, never blank
+     */
+    public String name() {
+        return name;
     }
 
     /**
@@ -642,6 +846,14 @@ public final class AsyncRuntime implements AutoCloseable {
             return;
         }
         dispatcherRunning = false;
+        if (watchdog != null) {
+            watchdog.stop(); // no stuck report once close has begun
+        }
+        try {
+            Flight.SINK.unregister(flightHook);
+        } catch (final Throwable t) {
+            reportError(t);
+        }
         closeWaiters.wakeAll(); // nothing yet; for symmetry with the waits below
         final long deadline = System.nanoTime() + closeTimeoutNanos;
         if (dispatcher != null && Thread.currentThread() != dispatcher) {
@@ -713,23 +925,7 @@ public final class AsyncRuntime implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "AsyncRuntime[" + mode + (closed ? ", closed]" : "]");
-    }
-
-    private static final class NamedDaemonFactory implements ThreadFactory {
-        private final String prefix;
-        private final AtomicInteger n = new AtomicInteger();
-
-        NamedDaemonFactory(final String prefix) {
-            this.prefix = prefix;
-        }
-
-        @Override
-        public Thread newThread(final Runnable r) {
-            final Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        }
+        return "AsyncRuntime[" + name + ", " + mode + (closed ? ", closed]" : "]");
     }
 
     /**
@@ -738,9 +934,10 @@ public final class AsyncRuntime implements AutoCloseable {
      * traffic, which polls with {@link AsyncIdle#backoff(long) backoff(100 µs)} for a millisecond
      * when idle and then sleeps until the next timer is due or a publisher wakes it; the built-in
      * {@link #timerWheel timer wheel} (2^17 ns tick, 64 slots per level) as timer backend, timer
-     * callbacks on the dispatcher; an owned {@link ForkJoinPool} for work callbacks; daemon threads
-     * named {@code latchwork-N-M}; errors logged at level ERROR to the {@link System.Logger}
-     * named {@code dev.latchwork}. Not thread safe.
+     * callbacks on the dispatcher; an owned {@link ForkJoinPool} for work callbacks; the name
+     * {@code latchwork-N} and daemon threads named after it ({@code latchwork-N-dispatcher},
+     * {@code latchwork-N-work-K}); no stuck-callback watchdog; errors logged at level ERROR to the
+     * {@link System.Logger} named {@code dev.latchwork}. Not thread safe.
      */
     public static final class Builder {
         private DispatchMode mode = DispatchMode.DEFERRED;
@@ -756,8 +953,73 @@ public final class AsyncRuntime implements AutoCloseable {
         private long closeTimeoutNanos = TimeUnit.SECONDS.toNanos(30);
         private long drainIntervalNanos = DEFAULT_DRAIN_INTERVAL_NANOS;
         private boolean countQueueTraffic;
+        private String name;
+        private long stuckNanos;
 
         private Builder() {
+        }
+
+        /**
+         * Names the runtime (default {@code latchwork-N}, N counting the runtimes built in this
+         * JVM). The name prefixes the threads the runtime makes when no
+         * {@link #threadFactory(ThreadFactory) thread factory} is given ({@code name-dispatcher},
+         * {@code name-work-K}, {@code name-watchdog}), is the {@code runtime} field of its JFR
+         * events and the {@code runtime} tag of its Micrometer meters, and is in its
+         * {@link StuckCallbackException} messages. Names need not be unique, but meters of two
+         * runtimes with one name are one meter to a registry.
+         *
+         * @param name the name; not blank
+         * @return this builder
+         * @throws NullPointerException     if {@code name} is null
+         * @throws IllegalArgumentException if {@code name} is empty or only white space
+         */
+        public Builder name(final String name) {
+            Objects.requireNonNull(name, "name");
+            if (name.isBlank()) {
+                throw new IllegalArgumentException("name must not be blank");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * Turns on the stuck-callback watchdog (off by default): a callback that has been running
+         * for longer than {@code threshold} is reported to the {@link #errorHandler error handler}
+         * as a {@link StuckCallbackException} whose stack trace is the stuck thread's (the default
+         * handler logs it at level {@code WARNING}), and as a
+         * JFR {@code dev.latchwork.StuckCallback} event. Each invocation is reported at most once,
+         * while it is still running, from the watchdog's thread (never from the stuck one); it is
+         * counted by {@link AsyncRuntime#stuckCallbacks()}. Timer callbacks (on the dispatcher,
+         * the {@code drain()} caller's thread or the scheduler's) and work callbacks are both
+         * watched; a callback nested in another on one thread counts as part of the outer one.
+         * <p>
+         * The watchdog is one daemon thread (from the {@link #threadFactory thread factory}, if
+         * any) that sleeps between passes, one every half threshold but no more often than once a
+         * millisecond: a stuck callback is reported between one and about one and a half
+         * thresholds after it started. It stops when the runtime closes. While it runs, each
+         * callback costs a {@code System.nanoTime()} and a few ordered stores; without it,
+         * nothing. Work callbacks may block by contract: choose a bound above the longest
+         * legitimate work run, or give slow work its own runtime.
+         *
+         * @param threshold how long a callback may run before it is reported; {@link Duration#ZERO}
+         *                  turns the watchdog off (the default)
+         * @return this builder
+         * @throws NullPointerException     if {@code threshold} is null
+         * @throws IllegalArgumentException if {@code threshold} is negative
+         */
+        public Builder stuckCallbackThreshold(final Duration threshold) {
+            Objects.requireNonNull(threshold, "threshold");
+            if (threshold.isNegative()) {
+                throw new IllegalArgumentException("threshold must not be negative, got " + threshold);
+            }
+            long nanos;
+            try {
+                nanos = threshold.toNanos();
+            } catch (final ArithmeticException tooLong) {
+                nanos = Long.MAX_VALUE; // longer than 292 years: never reported, but accepted
+            }
+            this.stuckNanos = nanos;
+            return this;
         }
 
         /**
@@ -939,7 +1201,9 @@ public final class AsyncRuntime implements AutoCloseable {
         }
 
         /**
-         * Makes every thread the runtime owns: the dispatcher and the owned work pool's threads.
+         * Makes every thread the runtime owns: the dispatcher, the owned work pool's threads and
+         * the {@link #stuckCallbackThreshold watchdog}. The factory names them: the runtime's
+         * {@link #name(String) name} is then not in their names.
          *
          * @param factory the thread factory
          * @return this builder

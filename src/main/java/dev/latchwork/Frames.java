@@ -22,6 +22,8 @@ final class Frames {
 
     private Object[] stack = new Object[8];
     private int depth;
+    /** This thread's stuck-callback slot, made on its first callback watched by a {@link Watchdog}. */
+    Watchdog.Slot slot;
 
     private Frames() {
     }

@@ -289,7 +289,7 @@ final class TimerBlock extends ControlBlock {
             if (commandPending() || drainStatus != IDLE) {
                 handOver = true; // a newer command supersedes this arm; the drain decides
             } else if (disarmIfStill(t)) {
-                invoke();
+                invoke(t);
             } // else the drain changed the target; it settles the backend itself
         } finally {
             exitCallback(frames);
@@ -329,7 +329,7 @@ final class TimerBlock extends ControlBlock {
             }
             if (disarmIfStill(t)) {
                 wb.wheel.remove(this); // a pass above may have filed it again
-                invoke();
+                invoke(t);
             }
         } finally {
             exitCallback(frames);
@@ -364,14 +364,21 @@ final class TimerBlock extends ControlBlock {
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private void invoke() {
+    private void invoke(final long due) {
         final Object cb = callback;
         if (cb == null || !mayInvoke()) {
             return;
         }
         try {
             runtime.fired.increment();
-            ((TimerCallback) cb).onTimer(owner, (AsyncTimer) cell);
+            final Object probe = Probes.beginTimer(this, due); // watchdog, JFR: null when both are off
+            try {
+                ((TimerCallback) cb).onTimer(owner, (AsyncTimer) cell);
+            } finally {
+                if (probe != null) {
+                    Probes.end(this, probe);
+                }
+            }
         } catch (final Throwable t) { // the callback's, or an OutOfMemoryError from the counter
             runtime.callbackError(t);
         }

@@ -95,10 +95,17 @@ final class WheelBackend extends TimerBackend implements TimerWheel.Expiry {
 
     /** Owner only. Advances to now if something is due. @return blocks handled */
     int advance(final long now) {
-        if (now < wheel.nextDue()) {
+        final long due = wheel.nextDue();
+        if (now < due) {
             return 0;
         }
-        return wheel.advance(now, this, ADVANCE_BUDGET);
+        final int n = wheel.advance(now, this, ADVANCE_BUDGET);
+        try {
+            Flight.SINK.wheelAdvanced(runtime, due == Long.MIN_VALUE ? 0 : now - due, n, n >= ADVANCE_BUDGET); // JFR DispatcherBehind
+        } catch (final Throwable ignored) {
+            // JFR must not cost the advance
+        }
+        return n;
     }
 
     /** Owner only: the runtime closed. Unlinks every block; none fires. @return blocks dropped */

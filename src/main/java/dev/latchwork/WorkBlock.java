@@ -165,7 +165,14 @@ final class WorkBlock extends ControlBlock implements Runnable {
                 final Object cb = callback;
                 if (cb != null) {
                     runtime.workRuns.increment();
-                    ((WorkCallback) cb).run(owner, (AsyncWork) cell);
+                    final Object probe = Probes.begin(this); // watchdog, JFR: null when both are off
+                    try {
+                        ((WorkCallback) cb).run(owner, (AsyncWork) cell);
+                    } finally {
+                        if (probe != null) {
+                            Probes.end(this, probe);
+                        }
+                    }
                 }
             }
         } catch (final Throwable t) { // the callback's, or an OutOfMemoryError from a counter
