@@ -163,7 +163,10 @@ final class TimerBlock extends ControlBlock {
         boolean w = false;
         switch (op) {
             case OP_START: {
-                final long now = runtime.nanoTime(); // relative starts: monotonic on every cell
+                // relative starts: monotonic on every cell. AsyncRuntime.nanoTime() written out: on
+                // an INLINE caller this is the hot path, one call level deeper than it was
+                final AsyncRuntime rt = runtime;
+                final long now = rt.systemClock ? System.nanoTime() : rt.timeSource.nanoTime();
                 final long sum = now + arg;
                 d = sum < now ? NEVER : sum; // saturate: overflow means never
                 break;
