@@ -86,6 +86,10 @@ public final class AsyncRuntime implements AutoCloseable {
     final Watchdog watchdog;
     /** The JFR periodic hook ({@link Flight#register}), or null. */
     private final Object flightHook;
+    /** Where every deadline computation reads the time (docs/DESIGN.md 6.11). */
+    final TimeSource timeSource;
+    /** {@link #timeSource} is {@link TimeSource#system()}: read the JDK clocks directly. */
+    final boolean systemClock;
     /** The timer backend: {@link #wheel}, or an {@link ExecutorBackend}. */
     final TimerBackend timers;
     /** The built-in wheel, or null when timers go to a {@code ScheduledExecutorService}. */
@@ -168,6 +172,8 @@ public final class AsyncRuntime implements AutoCloseable {
         final String threadPrefix = name;
         final ThreadFactory tf = b.threadFactory;
         this.mode = b.mode;
+        this.timeSource = b.timeSource;
+        this.systemClock = b.timeSource == SystemTimeSource.INSTANCE;
         this.errorHandler = b.errorHandler != null ? b.errorHandler : AsyncRuntime::defaultErrorHandler;
         this.hostWakeup = b.hostWakeup;
         // A host starts idle: the first command queued on a new runtime calls hostWakeup, so an
@@ -273,6 +279,28 @@ public final class AsyncRuntime implements AutoCloseable {
     }
 
     /**
+     * The clock this runtime reads: {@link TimeSource#system()} unless built with
+     * {@link Builder#timeSource(TimeSource)}. {@link TimerClock#MONOTONIC} {@code startAt}
+     * deadlines are on its {@link TimeSource#nanoTime()} scale, {@link TimerClock#REALTIME} ones on
+     * its {@link TimeSource#epochNanos()}.
+     *
+     * @return the time source
+     */
+    public TimeSource timeSource() {
+        return timeSource;
+    }
+
+    /** The monotonic time of {@link #timeSource}: {@link System#nanoTime()} on the default. */
+    long nanoTime() {
+        return systemClock ? System.nanoTime() : timeSource.nanoTime();
+    }
+
+    /** The wall-clock time of {@link #timeSource} in epoch nanoseconds (a lower bound). */
+    long epochNanos() {
+        return systemClock ? System.currentTimeMillis() * 1_000_000L : timeSource.epochNanos();
+    }
+
+    /**
      * The dispatch mode this runtime was built with.
      *
      * @return the dispatch mode
@@ -318,7 +346,7 @@ public final class AsyncRuntime implements AutoCloseable {
             try {
                 n = pollAndDrain(DRAIN_LIMIT);
                 if (wb != null) {
-                    n += wb.advance(System.nanoTime());
+                    n += wb.advance(nanoTime());
                 }
             } finally {
                 if (wb != null) {
@@ -368,7 +396,7 @@ public final class AsyncRuntime implements AutoCloseable {
         if (due == Long.MAX_VALUE) {
             return Long.MAX_VALUE;
         }
-        final long left = due - System.nanoTime();
+        final long left = due - nanoTime();
         return left <= 0 ? 0 : left;
     }
 
@@ -475,7 +503,7 @@ public final class AsyncRuntime implements AutoCloseable {
                 // Nothing in one iteration may end the loop but close(): every step is guarded, and
                 // reportError never throws (an OutOfMemoryError anywhere is reported when it can be).
                 try {
-                    final long now = System.nanoTime();
+                    final long now = nanoTime();
                     final boolean round = !spacing || now - roundStart >= interval;
                     if (CONSUMER.compareAndSet(this, 0, 1)) {
                         try {
@@ -489,7 +517,7 @@ public final class AsyncRuntime implements AutoCloseable {
                                         work += polled;
                                     }
                                     if (wb != null) {
-                                        work += wb.advance(System.nanoTime()); // on time, even between spaced rounds
+                                        work += wb.advance(nanoTime()); // on time, even between spaced rounds
                                     }
                                 } finally {
                                     exitDrain(f);
@@ -513,7 +541,7 @@ public final class AsyncRuntime implements AutoCloseable {
                         idle.idle(work); // between spaced rounds: the strategy's short waits
                     } else {
                         if (idleSince == 0) {
-                            idleSince = System.nanoTime() | 1;
+                            idleSince = nanoTime() | 1;
                         }
                         idleSince = waitForWork(wb, idleSince);
                     }
@@ -545,7 +573,7 @@ public final class AsyncRuntime implements AutoCloseable {
         if (dueAt != due) {
             dueAt = due; // only when it changed: publishers read this line (closed, sleeping) on every offer
         }
-        final long now = System.nanoTime();
+        final long now = nanoTime();
         final long untilDue = due == Long.MAX_VALUE ? Long.MAX_VALUE : due - now;
         if (untilDue <= 0) {
             return idleSince;
@@ -955,6 +983,7 @@ public final class AsyncRuntime implements AutoCloseable {
         private boolean countQueueTraffic;
         private String name;
         private long stuckNanos;
+        private TimeSource timeSource = SystemTimeSource.INSTANCE;
 
         private Builder() {
         }
@@ -1214,6 +1243,29 @@ public final class AsyncRuntime implements AutoCloseable {
         }
 
         /**
+         * Reads the time from {@code source} instead of the system clocks (default
+         * {@link TimeSource#system()}): relative starts, {@link TimerClock#MONOTONIC}
+         * {@code startAt} deadlines ({@link TimeSource#nanoTime()} scale), {@link TimerClock#REALTIME}
+         * {@code startAt} deadlines ({@link TimeSource#epochNanos()}), the wheel and
+         * {@link AsyncRuntime#nanosUntilDue()}. Meant for tests, with a {@link ManualTimeSource}:
+         * time moves only when the test advances it, and due timers fire in the test's own
+         * {@link AsyncRuntime#drain()} calls, with no sleeps.
+         * <p>
+         * Any source but {@link TimeSource#system()} needs {@link DispatchMode#HOST_DRIVEN} and the
+         * built-in wheel: a dispatcher thread sleeps, and a {@code ScheduledExecutorService} waits,
+         * on real time, and neither would notice the test's clock move. {@link #build()} rejects
+         * the other combinations. Real waits stay on real time (how long {@link AsyncRuntime#close()}
+         * waits for callbacks, a synchronous cancel).
+         *
+         * @param source the clock to read
+         * @return this builder
+         */
+        public Builder timeSource(final TimeSource source) {
+            this.timeSource = Objects.requireNonNull(source, "source");
+            return this;
+        }
+
+        /**
          * For tests (package-private): count every offer to and poll from the queue in
          * {@code enqueued} / {@code dequeued}, so that a test can check that each offer is polled
          * exactly once. Off by default: it adds a shared counter to the publisher's path.
@@ -1227,8 +1279,22 @@ public final class AsyncRuntime implements AutoCloseable {
          * Builds and starts the runtime.
          *
          * @return a started runtime
+         * @throws IllegalArgumentException if a {@link #timeSource(TimeSource) time source} other
+         *                                  than the system one is combined with a mode other than
+         *                                  {@link DispatchMode#HOST_DRIVEN} or with a
+         *                                  {@link #timerScheduler(ScheduledExecutorService) timer scheduler}
          */
         public AsyncRuntime build() {
+            if (timeSource != SystemTimeSource.INSTANCE) {
+                if (mode != DispatchMode.HOST_DRIVEN) {
+                    throw new IllegalArgumentException("a time source other than TimeSource.system() needs "
+                        + "DispatchMode.HOST_DRIVEN (a dispatcher thread sleeps on real time), got " + mode);
+                }
+                if (scheduler != null) {
+                    throw new IllegalArgumentException("a time source other than TimeSource.system() needs the "
+                        + "built-in timer wheel: a timerScheduler waits on real time");
+                }
+            }
             return new AsyncRuntime(this);
         }
     }

@@ -135,7 +135,9 @@ public final class AsyncTimer<T> extends AsyncCell {
 
     /**
      * Arms (or re-arms) the timer at an absolute deadline on its clock ({@code System.nanoTime()}
-     * scale for {@link TimerClock#MONOTONIC}, epoch nanoseconds for {@link TimerClock#REALTIME}).
+     * scale for {@link TimerClock#MONOTONIC}, epoch nanoseconds for {@link TimerClock#REALTIME};
+     * on a runtime built with a {@link AsyncRuntime.Builder#timeSource(TimeSource) time source},
+     * its {@link TimeSource#nanoTime()} and {@link TimeSource#epochNanos()}).
      * A deadline in the past fires as soon as possible. {@link Long#MAX_VALUE} means never. Hot path.
      *
      * @param deadline the absolute deadline in nanoseconds on the cell's clock

@@ -87,7 +87,7 @@ final class ExecutorBackend extends TimerBackend {
             w.strong = b; // the pending wake-up comes first and re-checks
             return;
         }
-        long delay = TimerBlock.delayUntil(t, TimerBlock.nowOn(wallT));
+        long delay = TimerBlock.delayUntil(t, b.nowOn(wallT));
         if (wallT) {
             delay = Math.min(delay, TimerBlock.WALL_RECHECK_NANOS); // notice a forward step of the wall clock
         }

@@ -30,7 +30,7 @@ final class Probes {
         final Flight fl = Flight.SINK;
         if (fl.timerFiredOn()) {
             try {
-                final long late = TimerBlock.nowOn(b.wall) - due;
+                final long late = b.nowOn(b.wall) - due;
                 fl.timerFired(b, late < 0 ? 0 : late);
             } catch (final Throwable ignored) {
                 // JFR must not cost the callback

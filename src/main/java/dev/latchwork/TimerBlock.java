@@ -73,8 +73,8 @@ final class TimerBlock extends ControlBlock {
     // clocks
 
     /** @return a lower bound of the current time on the wall clock ({@code w}) or the monotonic one */
-    static long nowOn(final boolean w) {
-        return w ? TimerClock.REALTIME.now() : System.nanoTime();
+    long nowOn(final boolean w) {
+        return w ? runtime.epochNanos() : runtime.nanoTime();
     }
 
     /**
@@ -106,12 +106,12 @@ final class TimerBlock extends ControlBlock {
         if (!w) {
             return t;
         }
-        final long wallNow = TimerClock.REALTIME.now();
+        final long wallNow = runtime.epochNanos();
         if (t <= wallNow) {
             return Long.MIN_VALUE; // due
         }
         final long left = t - wallNow; // t > wallNow >= 0: no overflow
-        return System.nanoTime() + Math.min(left, WALL_RECHECK_NANOS);
+        return runtime.nanoTime() + Math.min(left, WALL_RECHECK_NANOS);
     }
 
     /** {@link #readDue()}'s answer for an armed target not yet due on its clock. */
@@ -149,8 +149,8 @@ final class TimerBlock extends ControlBlock {
         if (w) {
             return t;
         }
-        final long left = t - System.nanoTime(); // a monotonic target on a REALTIME cell
-        final long wall = TimerClock.REALTIME.now() + left;
+        final long left = t - runtime.nanoTime(); // a monotonic target on a REALTIME cell
+        final long wall = runtime.epochNanos() + left;
         return (left > 0 && wall < 0) ? NEVER - 1 : wall;
     }
 
@@ -163,7 +163,10 @@ final class TimerBlock extends ControlBlock {
         boolean w = false;
         switch (op) {
             case OP_START: {
-                final long now = System.nanoTime(); // relative starts: monotonic on every cell
+                // relative starts: monotonic on every cell. AsyncRuntime.nanoTime() written out: on
+                // an INLINE caller this is the hot path, one call level deeper than it was
+                final AsyncRuntime rt = runtime;
+                final long now = rt.systemClock ? System.nanoTime() : rt.timeSource.nanoTime();
                 final long sum = now + arg;
                 d = sum < now ? NEVER : sum; // saturate: overflow means never
                 break;

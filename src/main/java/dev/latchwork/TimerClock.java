@@ -7,7 +7,11 @@ package dev.latchwork;
  * keeps counting through suspend), so it is not offered; use {@link #MONOTONIC}.
  */
 public enum TimerClock {
-    /** {@link System#nanoTime()} scale. Never steps. Nanosecond resolution. */
+    /**
+     * {@link System#nanoTime()} scale (the runtime's {@link TimeSource#nanoTime()} when it is built
+     * with a {@link AsyncRuntime.Builder#timeSource(TimeSource) time source}). Never steps.
+     * Nanosecond resolution.
+     */
     MONOTONIC {
         @Override
         long now() {
@@ -15,7 +19,8 @@ public enum TimerClock {
         }
     },
     /**
-     * Epoch nanoseconds (wall clock). A wall-clock step is honoured: a callback never runs before
+     * Epoch nanoseconds (wall clock; the runtime's {@link TimeSource#epochNanos()} when it is built
+     * with a time source). A wall-clock step is honoured: a callback never runs before
      * its deadline on the wall clock (a backward step delays it). Read with millisecond resolution
      * without allocating, so callbacks may run up to one millisecond later than on MONOTONIC.
      */
@@ -26,6 +31,10 @@ public enum TimerClock {
         }
     };
 
-    /** A lower bound of the current time on this clock, in nanoseconds. */
+    /**
+     * A lower bound of the current time on this clock, in nanoseconds, on the <em>system</em>
+     * clocks. The runtime does not use it: it reads its {@link TimeSource} ({@code
+     * AsyncRuntime.nanoTime()} / {@code epochNanos()}), and so must any new time read inside it.
+     */
     abstract long now();
 }

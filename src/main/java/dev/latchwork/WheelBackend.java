@@ -42,7 +42,7 @@ final class WheelBackend extends TimerBackend implements TimerWheel.Expiry {
 
     WheelBackend(final AsyncRuntime runtime, final long tickNanos, final int ticksPerWheel) {
         this.runtime = runtime;
-        this.wheel = new TimerWheel(tickNanos, ticksPerWheel, System.nanoTime());
+        this.wheel = new TimerWheel(tickNanos, ticksPerWheel, runtime.nanoTime());
     }
 
     boolean ownedByCurrentThread() {
