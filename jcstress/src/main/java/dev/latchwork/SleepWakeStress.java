@@ -45,6 +45,22 @@ public class SleepWakeStress {
     }
 
     /**
+     * Brings a new host out of its initial idle state (a new HOST_DRIVEN runtime starts idle, so
+     * that its first command calls hostWakeup): a dummy timer's start takes the flag down and wakes
+     * it, a drain that applies it leaves the flag down, and the count starts again from 0.
+     */
+    static void wakeNewHost(final AsyncRuntime rt, final AtomicInteger wakeups) {
+        final AsyncTimer<Owner> dummy = new AsyncTimer<>();
+        dummy.init(rt, new Owner(), TimerClock.MONOTONIC);
+        dummy.setCallback(StressSupport.TIMER_CB);
+        dummy.start(StressSupport.FAR);
+        if (rt.drain() == 0 || wakeups.get() != 1) {
+            throw new IllegalStateException("expected a woken host that applied one command");
+        }
+        wakeups.set(0);
+    }
+
+    /**
      * 1 if the runtime still has a block queued (read before anything drains it again). Counted by
      * walking the queue ({@code drainsPending}, exact when nobody publishes or drains), not by
      * {@code nanosUntilDue() == 0}, which also answers 0 when a bucket of the wheel is due.
@@ -82,6 +98,7 @@ public class SleepWakeStress {
         public TimerStartVsIdle() {
             t.init(rt, new Owner(), TimerClock.MONOTONIC);
             t.setCallback(StressSupport.TIMER_CB);
+            wakeNewHost(rt, wakeups);
         }
 
         @Actor
@@ -119,6 +136,7 @@ public class SleepWakeStress {
         public WorkStartVsIdle() {
             w.init(rt, new Owner());
             w.setCallback(StressSupport.WORK_CB);
+            wakeNewHost(rt, wakeups);
         }
 
         @Actor
