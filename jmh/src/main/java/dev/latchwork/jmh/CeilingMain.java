@@ -79,6 +79,7 @@ public final class CeilingMain {
             case "flood": m.flood(); break;
             case "deferral": m.deferral(); break;
             case "apply": m.apply(); break;
+            case "burst": m.burst(); break;
             default: throw new IllegalArgumentException("expected flood|deferral|apply, got " + what);
         }
         System.out.flush();
@@ -282,6 +283,98 @@ public final class CeilingMain {
                     pubCount / secs, appliedPerS, 100.0 * (c1 - c0) / (t1 - t0), cpuPer, 1e3 / cpuPer, s1 - s0,
                     WheelMain.loadAverage(), bad == 0 ? "" : " " + bad + " non-OK");
             }
+        } finally {
+            rt.close();
+        }
+        System.gc();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // burst: where the lateness of a 1M burst comes from
+
+    private int burstN = Integer.getInteger("ceiling.burstN", 1_000_000);
+
+    private void burst() throws Exception {
+        final int n = burstN;
+        System.out.printf(Locale.ROOT, "#### Burst of %,d arms (one thread, deadlines uniform over the next 2 s): where the lateness comes from%n%n", n);
+        for (int round = 0; round < 3; round++) {
+            burstRun(round == 0 ? Math.min(n, 100_000) : n, round > 0);
+        }
+    }
+
+    private void burstRun(final int n, final boolean print) throws Exception {
+        final long[] deadlines = new long[n];
+        final long[] late = new long[n];
+        final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(n);
+        final AsyncRuntime rt = AsyncRuntime.builder().threadFactory(Timeouts.daemonThreads("burstrt")).build();
+        try {
+            final TimerCallback<Owner> cb = (o, t) -> {
+                late[o.index] = System.nanoTime() - deadlines[o.index];
+                done.countDown();
+            };
+            @SuppressWarnings("unchecked")
+            final AsyncTimer<Owner>[] a = new AsyncTimer[n];
+            for (int i = 0; i < n; i++) {
+                a[i] = new AsyncTimer<>();
+                WheelMain.ok(a[i].init(rt, new Owner(i), TimerClock.MONOTONIC));
+                WheelMain.ok(a[i].setCallback(cb));
+            }
+            System.gc();
+            Thread.sleep(200);
+            final java.util.SplittableRandom rnd = new java.util.SplittableRandom(11);
+            final long start = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                deadlines[i] = start + rnd.nextLong(2_000_000_000L);
+            }
+            final long applied0 = applied(rt);
+            final long cpu0 = dispatcherCpu("burstrt");
+            final long a0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                WheelMain.ok(a[i].startAt(deadlines[i]));
+            }
+            final long a1 = System.nanoTime();
+            while (applied(rt) - applied0 < n) {
+                LockSupport.parkNanos(100_000); // not a spin: the dispatcher needs the core
+            }
+            final long a2 = System.nanoTime();
+            final long cpu2 = dispatcherCpu("burstrt");
+            done.await(60, TimeUnit.SECONDS);
+            final long a3 = System.nanoTime();
+            final long cpu3 = dispatcherCpu("burstrt");
+            if (!print) {
+                return;
+            }
+            final Histogram all = new Histogram(3);
+            long early = 0;
+            long armLate = 0;
+            final int slices = 40;
+            final Histogram[] by = new Histogram[slices];
+            for (int k = 0; k < slices; k++) {
+                by[k] = new Histogram(3);
+            }
+            for (int i = 0; i < n; i++) {
+                final long l = late[i];
+                early += l < 0 ? 1 : 0;
+                all.recordValue(Math.max(0, l));
+                final long publishedAt = a0 + (long) ((a1 - a0) * (double) i / n);
+                armLate += publishedAt > deadlines[i] ? 1 : 0;
+                by[(int) Math.min(slices - 1, (deadlines[i] - start) / (2_000_000_000L / slices))].recordValue(Math.max(0, l));
+            }
+            System.out.printf(Locale.ROOT, "load %s: publish %.1f ms, all applied %.1f ms after the first publish (dispatcher"
+                + " CPU %.1f ms: %.0f ns per arm), all fired %.0f ms (dispatcher CPU from the first publish %.0f ms);"
+                + " lateness p50 %s µs, p99 %s, p99.9 %s, max %s; early %d; published after their deadline %d (%.2f %%)%n%n",
+                WheelMain.loadAverage(), (a1 - a0) / 1e6, (a2 - a0) / 1e6, (cpu2 - cpu0) / 1e6, (cpu2 - cpu0) / (double) n,
+                (a3 - a0) / 1e6, (cpu3 - cpu0) / 1e6, WheelMain.us(all.getValueAtPercentile(50)),
+                WheelMain.us(all.getValueAtPercentile(99)), WheelMain.us(all.getValueAtPercentile(99.9)),
+                WheelMain.us(all.getMaxValue()), early, armLate, 100.0 * armLate / n);
+            System.out.println("| deadline after the burst began (ms) | timers | p50 µs | p99 | max |");
+            System.out.println("|---|---:|---:|---:|---:|");
+            for (int k = 0; k < slices; k++) {
+                final Histogram h = by[k];
+                System.out.printf(Locale.ROOT, "| %d-%d | %,d | %s | %s | %s |%n", k * 50, k * 50 + 50, h.getTotalCount(),
+                    WheelMain.us(h.getValueAtPercentile(50)), WheelMain.us(h.getValueAtPercentile(99)), WheelMain.us(h.getMaxValue()));
+            }
+            System.out.println();
         } finally {
             rt.close();
         }
