@@ -132,20 +132,20 @@ public final class AsyncRuntime implements AutoCloseable {
      * {@code LongAdder}.
      */
     final StatCounter.Writer counterWriter = new StatCounter.Writer();
-    final StatCounter published = new StatCounter(counterWriter);
-    final StatCounter superseded = new StatCounter(counterWriter);
-    final StatCounter busy = new StatCounter(counterWriter);
-    final StatCounter drains = new StatCounter(counterWriter);
-    final StatCounter fired = new StatCounter(counterWriter);
-    final StatCounter workRuns = new StatCounter(counterWriter);
-    final StatCounter errors = new StatCounter(counterWriter);
-    final StatCounter live = new StatCounter(counterWriter);
-    final StatCounter armed = new StatCounter(counterWriter);
+    final LongAdder published = new StatCounter(counterWriter);
+    final LongAdder superseded = new StatCounter(counterWriter);
+    final LongAdder busy = new StatCounter(counterWriter);
+    final LongAdder drains = new StatCounter(counterWriter);
+    final LongAdder fired = new StatCounter(counterWriter);
+    final LongAdder workRuns = new StatCounter(counterWriter);
+    final LongAdder errors = new StatCounter(counterWriter);
+    final LongAdder live = new StatCounter(counterWriter);
+    final LongAdder armed = new StatCounter(counterWriter);
     /** Offers to the queue; null (not counted) unless built with {@code countQueueTraffic()}. */
     final LongAdder enqueued;
     /** Polls from the queue; null (not counted) unless built with {@code countQueueTraffic()}. */
     final LongAdder dequeued;
-    final StatCounter dropped = new StatCounter(counterWriter);
+    final LongAdder dropped = new StatCounter(counterWriter);
     final AtomicInteger activeCallbacks = new AtomicInteger();
     /**
      * Drains running now on any thread: the dispatcher's rounds, {@link #drain()} calls and INLINE

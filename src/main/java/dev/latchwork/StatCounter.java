@@ -6,9 +6,10 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A statistics counter of a runtime that the thread draining it updates with a plain add and an
- * opaque store (no atomic read-modify-write, no fence), and every other thread through a
- * {@link LongAdder}. It has the {@code LongAdder} methods the runtime uses ({@link #increment()},
- * {@link #decrement()}, {@link #add(long)}, {@link #sum()}), so call sites read as before.
+ * opaque store (no atomic read-modify-write, no fence), and every other thread through the
+ * {@link LongAdder} it extends. The runtime's counter fields keep their type ({@code LongAdder})
+ * and names, so call sites, readers and the tests' fault seam (a {@code LongAdder} subclass put in
+ * the field) read as before.
  *
  * <h2>Implementation notes</h2>
  * <b>Why.</b> Nearly every count is made by the drainer: drain passes, commands claimed and
@@ -27,13 +28,15 @@ import java.util.concurrent.atomic.LongAdder;
  * plain read of {@link #owned} sees the last one's store, and a read-modify-write by one thread at
  * a time loses nothing. Every other thread (publishers counting BUSY answers and new blocks, INLINE
  * callers draining their own block, the executor backend's timer thread, a closing thread) goes
- * to {@link #others}.
+ * to the inherited {@code LongAdder} cells.
  * <p>
  * <b>Readers.</b> {@link #sum()} reads {@link #owned} opaquely (a long is never torn; the value is
  * at most a few operations stale, as a {@code LongAdder}'s sum under traffic is) and adds the
- * adder's sum. A snapshot is not an atomic cut, exactly as before.
+ * adder's sum. A snapshot is not an atomic cut, exactly as before. ({@code reset} and
+ * {@code sumThenReset} are not used by the runtime and reset the adder part only.)
  */
-final class StatCounter {
+final class StatCounter extends LongAdder {
+    private static final long serialVersionUID = 1L;
     private static final VarHandle OWNED;
 
     static {
@@ -50,35 +53,38 @@ final class StatCounter {
         volatile Thread thread;
     }
 
-    private final Writer writer;
+    private final transient Writer writer;
     /** The drainer's part; written only by {@link Writer#thread}, opaque stores. */
     @SuppressWarnings("unused")
     private long owned;
-    private final LongAdder others = new LongAdder();
 
     StatCounter(final Writer writer) {
         this.writer = writer;
     }
 
-    void add(final long x) {
+    @Override
+    public void add(final long x) {
         if (writer.thread == Thread.currentThread()) {
             OWNED.setOpaque(this, (long) OWNED.getOpaque(this) + x); // single writer: no lost update
         } else {
-            others.add(x);
+            super.add(x);
         }
     }
 
-    void increment() {
+    @Override
+    public void increment() {
         add(1);
     }
 
-    void decrement() {
+    @Override
+    public void decrement() {
         add(-1);
     }
 
     /** @return the count (racy under traffic, like {@link LongAdder#sum()}) */
-    long sum() {
-        return (long) OWNED.getOpaque(this) + others.sum();
+    @Override
+    public long sum() {
+        return (long) OWNED.getOpaque(this) + super.sum();
     }
 
     @Override
