@@ -306,7 +306,11 @@ public final class CeilingMain {
         final long[] deadlines = new long[n];
         final long[] late = new long[n];
         final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(n);
-        final AsyncRuntime rt = AsyncRuntime.builder().threadFactory(Timeouts.daemonThreads("burstrt")).build();
+        final AsyncRuntime.Builder b = AsyncRuntime.builder().threadFactory(Timeouts.daemonThreads("burstrt"));
+        if (Integer.getInteger("ceiling.slots", 0) > 0) {
+            b.timerWheel(1L << 17, Integer.getInteger("ceiling.slots", 64));
+        }
+        final AsyncRuntime rt = b.build();
         try {
             final TimerCallback<Owner> cb = (o, t) -> {
                 late[o.index] = System.nanoTime() - deadlines[o.index];
