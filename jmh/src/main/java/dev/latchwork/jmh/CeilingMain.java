@@ -80,6 +80,7 @@ public final class CeilingMain {
             case "deferral": m.deferral(); break;
             case "apply": m.apply(); break;
             case "burst": m.burst(); break;
+            case "fire": m.fire(); break;
             default: throw new IllegalArgumentException("expected flood|deferral|apply, got " + what);
         }
         System.out.flush();
@@ -287,6 +288,74 @@ public final class CeilingMain {
             rt.close();
         }
         System.gc();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // fire: the drain's cost per fire on one thread (HOST_DRIVEN), no cascade
+
+    private void fire() throws Exception {
+        System.out.println("#### Cost of one fire, one thread (HOST_DRIVEN `drain()`)");
+        System.out.println();
+        System.out.printf(Locale.ROOT, "A HOST_DRIVEN runtime on the wheel (2^17 ns x 64), %,d cells; each repetition arms every cell"
+            + " 300 ms ahead (one deadline: one level-1 bucket, one cascade), applies the arms (not timed), waits until 2 ms"
+            + " past the deadline, then times `drain()`"
+            + " until it returns 0 by the thread's CPU time: ns per fire (the cascade of its bucket, onExpire's checks,"
+            + " disarm, the callback call, counters, refcount), the callback counting in a plain field. %d repetitions after 3 warm-up ones;"
+            + " min and median.%n%n", cells, reps);
+        System.out.println("| cells | min ns / fire | median ns / fire | load |");
+        System.out.println("|---:|---:|---:|---|");
+        final AsyncRuntime rt = AsyncRuntime.builder().dispatchMode(dev.latchwork.DispatchMode.HOST_DRIVEN).build();
+        try {
+            final int n = cells;
+            final long[] count = new long[1];
+            @SuppressWarnings("unchecked")
+            final AsyncTimer<Owner>[] a = new AsyncTimer[n];
+            for (int i = 0; i < n; i++) {
+                a[i] = new AsyncTimer<>();
+                WheelMain.ok(a[i].init(rt, new Owner(i), TimerClock.MONOTONIC));
+                WheelMain.ok(a[i].setCallback((o, t) -> count[0]++));
+            }
+            final double[] r = new double[reps];
+            int skipped = 0;
+            for (int rep = -3; rep < reps; rep++) {
+                final long due = System.nanoTime() + 300_000_000L;
+                for (int i = 0; i < n; i++) {
+                    WheelMain.ok(a[i].startAt(due));
+                }
+                while (rt.drain() > 0) {
+                    // apply the arms (they are not due yet)
+                }
+                final long before = count[0];
+                if (System.nanoTime() > due - 50_000_000L) { // arming was too slow (cold code, load): not measured
+                    LockSupport.parkNanos(due + 2_000_000L - System.nanoTime());
+                    while (rt.drain() > 0) {
+                        // let them fire
+                    }
+                    if (++skipped > 20) {
+                        throw new IllegalStateException("arming keeps taking longer than 250 ms");
+                    }
+                    rep--;
+                    continue;
+                }
+                LockSupport.parkNanos(due + 2_000_000L - System.nanoTime());
+                final long t0 = MX.getCurrentThreadCpuTime();
+                while (rt.drain() > 0) {
+                    // the timed part: every timer is due
+                }
+                final long t1 = MX.getCurrentThreadCpuTime();
+                if (count[0] - before != n) {
+                    throw new IllegalStateException("fired " + (count[0] - before) + " of " + n);
+                }
+                if (rep >= 0) {
+                    r[rep] = (t1 - t0) / (double) n;
+                }
+            }
+            Arrays.sort(r);
+            System.out.printf(Locale.ROOT, "| %,d | %.1f | %.1f | %s |%n", n, r[0], r[reps / 2], WheelMain.loadAverage());
+        } finally {
+            rt.close();
+        }
+        System.out.println();
     }
 
     // ------------------------------------------------------------------------------------------
