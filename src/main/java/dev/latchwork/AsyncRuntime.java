@@ -31,8 +31,10 @@ import java.util.function.Consumer;
  * the dispatcher thread (modes DEFERRED and INLINE, the latter for the commands its callers could
  * not apply themselves) or the user's thread through {@link #drain()} (HOST_DRIVEN). The
  * dispatcher idles with an {@link AsyncIdle.Strategy} fed the work count, so a busy runtime never
- * parks. Counters are {@link LongAdder}s updated off the hot path (the only hot-path one counts BUSY
- * answers, which are rare). A publisher that queues a block touches no runtime-wide counter: such a
+ * parks. Counters are {@link StatCounter}s updated off the hot path (the only hot-path one counts BUSY
+ * answers, which are rare): the drainer (dispatcher, or {@link #drain()}'s caller) adds to a
+ * single-writer field with a plain add and an opaque store, every other thread to a
+ * {@link LongAdder}, so applying a command or firing a timer costs no atomic for its counts. A publisher that queues a block touches no runtime-wide counter: such a
  * counter is one more fenced read-modify-write per operation, on a line that the dispatcher's own
  * counters share, so it bounced between the two cores on every re-arm of a cold cell. The queue
  * length that {@link #stats()} reports is counted by walking the queue instead (see
@@ -135,20 +137,26 @@ public final class AsyncRuntime implements AutoCloseable {
     /** Unparks of the dispatcher by publishers (tests and benchmarks: one per sleep at most). */
     final LongAdder wakeups = new LongAdder();
 
-    final LongAdder published = new LongAdder();
-    final LongAdder superseded = new LongAdder();
-    final LongAdder busy = new LongAdder();
-    final LongAdder drains = new LongAdder();
-    final LongAdder fired = new LongAdder();
-    final LongAdder workRuns = new LongAdder();
-    final LongAdder errors = new LongAdder();
-    final LongAdder live = new LongAdder();
-    final LongAdder armed = new LongAdder();
+    /**
+     * The thread that may update the counters below with plain adds: the dispatcher, or the thread
+     * inside {@link #drain()} (see {@link StatCounter}). Every other thread counts through a
+     * {@code LongAdder}.
+     */
+    final StatCounter.Writer counterWriter = new StatCounter.Writer();
+    final LongAdder published = new StatCounter(counterWriter);
+    final LongAdder superseded = new StatCounter(counterWriter);
+    final LongAdder busy = new StatCounter(counterWriter);
+    final LongAdder drains = new StatCounter(counterWriter);
+    final LongAdder fired = new StatCounter(counterWriter);
+    final LongAdder workRuns = new StatCounter(counterWriter);
+    final LongAdder errors = new StatCounter(counterWriter);
+    final LongAdder live = new StatCounter(counterWriter);
+    final LongAdder armed = new StatCounter(counterWriter);
     /** Offers to the queue; null (not counted) unless built with {@code countQueueTraffic()}. */
     final LongAdder enqueued;
     /** Polls from the queue; null (not counted) unless built with {@code countQueueTraffic()}. */
     final LongAdder dequeued;
-    final LongAdder dropped = new LongAdder();
+    final LongAdder dropped = new StatCounter(counterWriter);
     /** Stuck callbacks reported by the {@link #watchdog}. */
     final LongAdder stuck = new LongAdder();
     /**
@@ -342,7 +350,9 @@ public final class AsyncRuntime implements AutoCloseable {
             final WheelBackend wb = wheel;
             if (wb != null) {
                 wb.owner = Thread.currentThread();
+                wb.ownerFrames = f;
             }
+            counterWriter.thread = Thread.currentThread(); // the counters' single writer while we hold the role
             try {
                 n = pollAndDrain(DRAIN_LIMIT);
                 if (wb != null) {
@@ -358,7 +368,9 @@ public final class AsyncRuntime implements AutoCloseable {
                         dueAt = due; // only when it changed: publishers read this line on every publish
                     }
                     wb.owner = null;
+                    wb.ownerFrames = null;
                 }
+                counterWriter.thread = null; // before the role is given back (StatCounter)
                 exitDrain(f);
             }
         } finally {
@@ -492,6 +504,7 @@ public final class AsyncRuntime implements AutoCloseable {
         if (wb != null) {
             wb.owner = Thread.currentThread();
         }
+        counterWriter.thread = Thread.currentThread(); // for good: the only drainer of this runtime (StatCounter)
         final AsyncIdle.Strategy idle = this.idle;
         final long interval = drainIntervalNanos;
         boolean spacing = false;
@@ -509,6 +522,9 @@ public final class AsyncRuntime implements AutoCloseable {
                         try {
                             final Frames f = enterDrain();
                             if (f != null) {
+                                if (wb != null) {
+                                    wb.ownerFrames = f; // the dispatcher's own frames, the same object every time
+                                }
                                 try {
                                     if (round) {
                                         roundStart = interval == 0 ? 0 : now;
@@ -866,6 +882,8 @@ public final class AsyncRuntime implements AutoCloseable {
         // What this thread is inside of, in this runtime: close never waits for those (contract
         // 3.9: a callback lower on our own stack cannot return while we wait).
         final int ownCallbacks = frames == null ? 0 : frames.callbacksOf(this);
+        // ... of which activeCallbacks counts these (wheel fires are counted as drains instead)
+        final int ownCounted = frames == null ? 0 : frames.countedCallbacksOf(this);
         final int ownDrains = frames == null ? 0 : frames.drainsOf(this);
         if (!CLOSED.compareAndSet(this, false, true)) {
             if (ownCallbacks == 0 && ownDrains == 0 && Thread.currentThread() != dispatcher) {
@@ -943,8 +961,8 @@ public final class AsyncRuntime implements AutoCloseable {
             Thread.interrupted(); // JDK 17's ForkJoinPool.shutdown() may interrupt the calling worker
         }
         final long left = deadline - System.nanoTime();
-        if (!closeWaiters.await(() -> activeCallbacks.get() <= ownCallbacks, Math.max(0, left))) {
-            reportError(new IllegalStateException("latchwork: " + (activeCallbacks.get() - ownCallbacks)
+        if (!closeWaiters.await(() -> activeCallbacks.get() <= ownCounted, Math.max(0, left))) {
+            reportError(new IllegalStateException("latchwork: " + (activeCallbacks.get() - ownCounted)
                 + " callback(s) still running " + closeTimeoutNanos / 1_000_000 + " ms after close; not waiting longer"));
         }
         terminated = true;

@@ -106,6 +106,23 @@ final class Frames {
         return n;
     }
 
+    /**
+     * @return the callbacks of {@code rt} on this stack that {@code rt.activeCallbacks} counts:
+     *         all of them, except timer callbacks on the wheel (a wheel fire runs inside a drain,
+     *         which {@code activeDrains} counts; see {@code TimerBlock.enterWheelCallback})
+     */
+    int countedCallbacksOf(final AsyncRuntime rt) {
+        int n = 0;
+        for (int i = depth - 1; i >= 0; i--) {
+            final Object o = stack[i];
+            if (o instanceof ControlBlock && ((ControlBlock) o).runtime == rt
+                && !(rt.wheel != null && o instanceof TimerBlock)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** @return the drains of {@code rt} on this stack */
     int drainsOf(final AsyncRuntime rt) {
         int n = 0;

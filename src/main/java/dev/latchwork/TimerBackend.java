@@ -39,6 +39,14 @@ abstract class TimerBackend {
      */
     abstract boolean handOff();
 
+    /**
+     * @return true if every fire of this backend runs on the calling thread (the wheel's owner),
+     *         so that a drain pass here has no concurrent writer of {@code target}
+     */
+    boolean firesOnCurrentThread() {
+        return false;
+    }
+
     /** The runtime is closing: release what the backend owns. Called once, by close. */
     abstract void shutdown();
 }

@@ -195,7 +195,19 @@ final class TimerBlock extends ControlBlock {
             countArm(prev, d);
             return prev;
         }
-        final long old = (long) TARGET.getAndSet(this, d);
+        final long old;
+        if (runtime.timers.firesOnCurrentThread()) {
+            // On the wheel's owner nobody else writes the target now: passes are exclusive, and
+            // every fire (the only other writer, a CAS to NEVER) runs on this very thread. So a
+            // plain read and a release store replace the getAndSet (a locked instruction per
+            // applied command). Release: readers on other threads (isArmed, deadline, a sync
+            // canceller) see the effect no later than the claim that follows (CONSUMED, a CAS),
+            // and the clock does not change here, so the (target, wall) pair stays consistent.
+            old = target;
+            TARGET.setRelease(this, d);
+        } else {
+            old = (long) TARGET.getAndSet(this, d); // the executor's wake-up may CAS it meanwhile
+        }
         countArm(old, d);
         return old;
     }
@@ -317,7 +329,7 @@ final class TimerBlock extends ControlBlock {
         if (!tryRetain()) {
             return; // dead: its last pass disarms it
         }
-        final Frames frames = enterCallback(); // before looking at the latch: see the class notes
+        final Frames frames = enterWheelCallback(wb); // before looking at the latch: see the class notes
         try {
             if (commandPending() && !applyPendingHere()) {
                 return; // an INLINE caller is applying a command right now; its pass is handed to us
@@ -330,14 +342,65 @@ final class TimerBlock extends ControlBlock {
                 wb.wheel.schedule(this); // re-armed later, or a wall-clock re-check: re-file
                 return;
             }
-            if (disarmIfStill(t)) {
+            if (disarmOnOwner(t)) {
                 wb.wheel.remove(this); // a pass above may have filed it again
                 invoke(t);
             }
         } finally {
-            exitCallback(frames);
+            exitWheelCallback(frames);
             release();
         }
+    }
+
+    /**
+     * {@link #disarmIfStill} on the wheel's owner, without the CAS. In DEFERRED and HOST_DRIVEN
+     * every writer of {@link #target} runs on this thread: drain passes (only the consumer runs
+     * them: no publisher drains in these modes), fires, and the close of the wheel. So the target
+     * read by {@link #readDue()} is still current here, and a release store of NEVER does what
+     * the CAS did (readers on other threads, {@code isArmed} and a sync canceller, see it as they
+     * saw the CAS's store; what they order against it is the latch and {@code consumed}, not this
+     * field). In INLINE a caller's pass may write the target at the same time: the CAS stays.
+     */
+    private boolean disarmOnOwner(final long t) {
+        if (runtime.mode == DispatchMode.INLINE) {
+            return disarmIfStill(t); // an INLINE caller's pass may write the target meanwhile
+        }
+        if (t == NEVER || target != t) {
+            return false;
+        }
+        TARGET.setRelease(this, NEVER);
+        runtime.armed.decrement();
+        return true;
+    }
+
+    /**
+     * {@link #enterCallback()} for a fire on the wheel's owner, minus the runtime-wide
+     * {@code activeCallbacks} count (an atomic on a line every callback of the runtime writes):
+     * a wheel fire always runs inside a drain that the runtime counts in {@code activeDrains}
+     * (the dispatcher's iteration or a {@code drain()} call), and a close waits for those, so
+     * counting the callback too only repeated it ({@code Frames.countedCallbacksOf} leaves these
+     * frames out of the close's own-callback count accordingly). The running count of the block
+     * ({@code callbacks}, the sync-cancel handshake) is kept as it was. The frames are the
+     * owner's, kept by the backend (no thread-local lookup per fire).
+     */
+    private Frames enterWheelCallback(final WheelBackend wb) {
+        CALLBACKS.getAndAdd(this, 1);
+        final Frames f = wb.ownerFrames;
+        return f != null && f.push(this) ? f : null;
+    }
+
+    /** Ends what {@link #enterWheelCallback} began (as {@link #exitCallback} does, minus the runtime count). */
+    private void exitWheelCallback(final Frames f) {
+        if (f != null) {
+            f.pop();
+        }
+        if ((((int) CALLBACKS.getAndAdd(this, -1)) & (CANCELLER - 1)) == 1) {
+            final Waiters w = waiters;
+            if (w != null) {
+                w.wakeAll();
+            }
+        }
+        runtime.wakeClosers();
     }
 
     /**

@@ -39,6 +39,8 @@ final class WheelBackend extends TimerBackend implements TimerWheel.Expiry {
     private final AsyncRuntime runtime;
     /** The thread allowed to touch the wheel now (see the class notes); null between host drains. */
     volatile Thread owner;
+    /** The owner's {@link Frames} (set with {@link #owner}, by the owner): fires push onto it. */
+    Frames ownerFrames;
 
     WheelBackend(final AsyncRuntime runtime, final long tickNanos, final int ticksPerWheel) {
         this.runtime = runtime;
@@ -81,6 +83,11 @@ final class WheelBackend extends TimerBackend implements TimerWheel.Expiry {
         if (ownedByCurrentThread()) {
             wheel.remove(b);
         }
+    }
+
+    @Override
+    boolean firesOnCurrentThread() {
+        return ownedByCurrentThread(); // every expiry runs on the owner
     }
 
     @Override
