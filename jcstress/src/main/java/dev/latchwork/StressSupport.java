@@ -347,8 +347,7 @@ final class StressSupport {
 
         /** As the dispatcher does after polling the block: mark it PROCESSING and drain it. */
         void drainAsDispatcher() {
-            STATUS.setVolatile(this, PROCESSING);
-            drainLoop();
+            drainDequeued();
         }
 
         /** Pretends the block is queued (without queueing it): publishers then leave it alone. */
