@@ -16,11 +16,24 @@ import java.lang.invoke.VarHandle;
  * is not greater and is ignored, so a consumed command is never applied twice. Commands between the
  * last consumed and the applied one were superseded (last command wins) and are counted as such.
  * <p>
- * <b>Memory ordering.</b> The pass's first read of {@code seq} is volatile (it closes the
- * drain-status handshake, DESIGN 5.2); every retry re-reads with acquire (design-review defect
- * D1); slot reads are opaque, then a {@code loadLoadFence} and the validating re-read.
- * {@code consumed} advances by CAS after {@code apply} returned (passes are exclusive, so the CAS
- * cannot fail and only asserts that): whoever reads the new number also sees the effect.
+ * <b>Memory ordering, per access.</b>
+ * <ul>
+ * <li>R1, the pass's first read of {@code seq} (lvSeq): volatile, after the drainer's
+ * read-modify-write of the drain status (the handshake, {@link BlockDrainStatus}); every retry
+ * re-reads with acquire, so the slot reads below it are ordered after the sequence they are
+ * validated against (design-review defect D1).</li>
+ * <li>R2, the slot reads: opaque (no tearing); R3 {@code loadLoadFence}; R4 the validating re-read
+ * (opaque).</li>
+ * <li>{@code consumed}: read plainly by the drainer (only drainers write it, one at a time, and
+ * successive drainers are ordered by the status's read-modify-writes); published with a
+ * <b>release store</b> (soConsumed, issue 14) after {@code apply} returned. Passes are exclusive,
+ * so the CAS this used to be could never fail and only asserted that; what the store must do is
+ * make the effect visible with the number: whoever reads the new number (a volatile read:
+ * {@link #commandPending()}, the sync cancel's {@code WAS_PENDING}) also sees the target written
+ * or the work run's state moved. A release store orders every earlier access before it, which is
+ * exactly that. Nothing reads {@code consumed} in a store-load (Dekker) pattern.</li>
+ * <li>{@link #finalized}: plain, drain-owned; successive drainers are ordered by the status.</li>
+ * </ul>
  */
 abstract class BlockDrain extends BlockCallback {
     static final VarHandle CONSUMED;
@@ -48,10 +61,9 @@ abstract class BlockDrain extends BlockCallback {
     }
 
     /**
-     * One drain pass: claim the newest command, apply it, settle the backend. Passes on one block
-     * are exclusive (the drain status, or the wheel owner's expiry on a queued block).
+     * One pass that takes its own reference: the pass in place of an expiry on the wheel's owner
+     * (a queued block, or one it moved from IDLE to PROCESSING). Passes on one block are exclusive.
      */
-    @Override
     final void drainPass() {
         if (!tryRetain()) {
             passDead();
@@ -64,8 +76,8 @@ abstract class BlockDrain extends BlockCallback {
         }
     }
 
-    /** One pass on a block whose count is zero: the final cancel (once), or what is left after it. */
-    private void passDead() {
+    @Override
+    final void passDead() {
         runtime.drains.increment();
         if (!finalized) {
             finalized = true;
@@ -76,11 +88,14 @@ abstract class BlockDrain extends BlockCallback {
     }
 
     /**
-     * The pass proper, the caller holding a reference.
+     * One drain pass, the caller holding a reference: claim the newest command, apply it, settle
+     * the backend. Passes on one block are exclusive (the drain status, or the wheel owner's expiry
+     * on a queued block).
      */
-    private void passRetained() {
+    @Override
+    final void passRetained() {
         runtime.drains.increment();
-        long s = lvSeq(); // R1: volatile (store-load order after the PROCESSING store, DESIGN 5.2)
+        long s = lvSeq(); // R1: volatile, after the status read-modify-write (class notes)
         int op;
         long arg;
         long num;
@@ -109,20 +124,18 @@ abstract class BlockDrain extends BlockCallback {
         final boolean detachedNow = (state & DETACHED) != 0 || runtime.isClosed();
         final boolean applies = num > last && !detachedNow;
         if (num > last) {
-            // Apply, then publish the claim. Passes are exclusive (drain status), so nobody
-            // else can claim in between; the CAS only asserts that. Publishing the number after
-            // the effect lets a sync canceller that sees the number also see the effect.
+            // Apply, then publish the claim (release store: the effect before the number). Passes
+            // are exclusive (drain status), so nobody else claims in between.
             if (!detachedNow) {
                 apply(op, arg, num);
             }
-            if (CONSUMED.compareAndSet(this, last, num)) {
-                runtime.published.add(num - last);
-                if (num - last > 1) {
-                    runtime.superseded.add(num - last - 1);
-                }
-                if (detachedNow) {
-                    runtime.dropped.increment(); // claimed, but the cell let go: never applied
-                }
+            CONSUMED.setRelease(this, num);
+            runtime.published.add(num - last);
+            if (num - last > 1) {
+                runtime.superseded.add(num - last - 1);
+            }
+            if (detachedNow) {
+                runtime.dropped.increment(); // claimed, but the cell let go: never applied
             }
         }
         if (detachedNow) {
@@ -141,7 +154,7 @@ abstract class BlockDrain extends BlockCallback {
         if (latest > last) {
             runtime.published.add(latest - last);
             runtime.dropped.add(latest - last);
-            CONSUMED.setVolatile(this, latest);
+            CONSUMED.setRelease(this, latest); // drain-exclusive, as in a pass
         }
         runtime.live.decrement();
     }

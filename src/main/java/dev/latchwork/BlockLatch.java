@@ -43,9 +43,15 @@ import java.lang.invoke.VarHandle;
  * {@code seq} comes from the fences and release stores around them.</li>
  * <li>{@code seq = 4k-2} (W3, release) then {@code storeStoreFence} (W4): slot 0 is complete before
  * a reader can pick it; slot 1's stores cannot move above W3.</li>
- * <li>{@code seq = 4k} (W6, volatile): slot 1 is complete before a reader can see {@code 4k}; it
- * is volatile, not release, because the writer reads the drain status next, and that handshake is
- * a Dekker pattern needing store-load order (DESIGN 5.2).</li>
+ * <li>{@code seq = 4k} (W6, <b>release</b>, issue 14): slot 1 is complete before a reader can see
+ * {@code 4k}. It used to be a volatile store, because the writer reads the drain status next and
+ * that handshake is a Dekker pattern needing store-load order. The store-load order now comes from
+ * the caller's next step, a read-modify-write of {@code drainStatus}
+ * ({@link BlockDrainStatus#scheduleDrain()}, or INLINE's CAS), against the drainer's own
+ * read-modify-write of it before it reads {@code seq} (DESIGN 5.2). On a cold cell the publisher
+ * needs that CAS anyway (idle to queued), so the volatile store's fence was one fence too many.
+ * Every caller of {@link #write} must therefore make a drain-status read-modify-write its next
+ * shared-memory access; {@code ControlBlock.publish} and {@code publishCancelBlocking} do.</li>
  * </ul>
  * Readers read {@code seq} with acquire (volatile the first time), copy the slot it designates
  * (opaque), issue {@code loadLoadFence} and re-read {@code seq}; equal means the copy is
@@ -149,8 +155,9 @@ abstract class BlockLatch extends WheelNode {
     }
 
     /**
-     * Writes both slots; the caller owns the latch at {@code s + 1}. Ends with a volatile store
-     * (W6): the caller reads the drain status next (class notes).
+     * Writes both slots; the caller owns the latch at {@code s + 1}. Ends with a release store
+     * (W6): the caller's next shared access must be a read-modify-write of the drain status (class
+     * notes).
      */
     final void write(final long s, final int op, final long arg) {
         VarHandle.storeStoreFence(); // W1a: the CAS already orders; this states it without relying on it
@@ -160,7 +167,7 @@ abstract class BlockLatch extends WheelNode {
         VarHandle.storeStoreFence(); // W4: slot 1's stores stay below W3
         OP1.setOpaque(this, op);     // W5
         ARG1.setOpaque(this, arg);
-        SEQ.setVolatile(this, s + 4); // W6: volatile, the drain-status handshake reads the status next
+        SEQ.setRelease(this, s + 4); // W6: release; store-load order comes from the status RMW that follows
     }
 
     /**

@@ -11,8 +11,9 @@ import java.lang.invoke.VarHandle;
  * <h2>Implementation notes</h2>
  * The low 30 bits of {@link #state} count references; bit 30 ({@link #DETACHED}) says the cell let
  * go of the block. The cell holds one reference from {@code init} until {@code close}, which sets
- * {@code DETACHED} and drops it in one {@code getAndAdd} ({@link #markDetached()}). A drain pass
- * and a callback invocation each hold one for their duration. Both take it with increment-if-not-zero
+ * {@code DETACHED} and drops it in one {@code getAndAdd} ({@link #markDetached()}). A drain holds
+ * one reference per dequeue (not per pass, issue 14: {@link BlockDrainStatus#drainLoop()}); a
+ * callback invocation holds one for its duration. Both take it with increment-if-not-zero
  * ({@link #tryRetain()}, a CAS loop), so once the count is zero it never rises again and nothing
  * can arm the backend or call back. Whoever drops the last reference does not touch the backend
  * itself (that could take the backend's locks on a hot path): {@link #release()} schedules a

@@ -18,7 +18,10 @@ import java.lang.invoke.VarHandle;
  * <p>
  * <b>Publishing.</b> A start or an async cancel refuses a dead or detached block, takes the latch
  * (bounded spin, then {@code BUSY}), checks the callback while it holds it (hardening #4), writes
- * both slots and then makes sure a drain runs ({@link #afterPublish()}).
+ * both slots and then makes sure a drain runs ({@link #afterPublish()}). The latch's last store is
+ * a release; the drain-status read-modify-write that follows gives the no-lost-drain handshake its
+ * store-load order ({@link BlockDrainStatus}). So a publish on an idle (cold) block costs the latch
+ * CAS, the status CAS and the queue's {@code getAndSet}: three fenced operations, where it was four.
  * <p>
  * <b>Every arm happens while a drain or a callback holds a reference</b>, so the final cancel of a
  * dead block is ordered after every arm: the kernel v6 start-versus-destroy window cannot open.
@@ -99,7 +102,7 @@ abstract class ControlBlock extends BlockDrain {
             return isDeadOrDetached() ? AsyncStatus.DEAD : AsyncStatus.NO_CALLBACK;
         }
         write(s, op, arg);
-        afterPublish();
+        afterPublish(); // must come right after write: its status RMW orders the latch's release store
         return AsyncStatus.OK;
     }
 
@@ -137,7 +140,7 @@ abstract class ControlBlock extends BlockDrain {
                 // it serves that this cancel supersedes. Volatile: before the canceller reads running.
                 noteSyncCancel((s >>> 2) + 1);
                 write(s, OP_CANCEL, 0);
-                afterPublish();
+                afterPublish(); // right after write, as in publish
                 return pending;
             }
             backoff(i);
