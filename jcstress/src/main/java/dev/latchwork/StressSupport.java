@@ -345,7 +345,7 @@ final class StressSupport {
             return false;
         }
 
-        /** As the dispatcher does after polling the block: mark it PROCESSING and drain it. */
+        /** As the dispatcher does after polling the block: getAndSet PROCESSING, then drain it. */
         void drainAsDispatcher() {
             drainDequeued();
         }
