@@ -472,8 +472,7 @@ public final class AsyncRuntime implements AutoCloseable {
             }
             n++;
             countPoll();
-            ControlBlock.STATUS.setVolatile(b, ControlBlock.PROCESSING);
-            b.drainLoop();
+            b.drainDequeued(); // QUEUED -> PROCESSING (getAndSet), then the passes
             if (b == last) {
                 break;
             }

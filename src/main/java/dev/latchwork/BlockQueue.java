@@ -17,8 +17,17 @@ import java.lang.invoke.VarHandle;
  * the previous tail to itself; between the two steps the queue is momentarily "broken" and
  * {@link #poll()} answers null although it is not empty. The producer finishes in a bounded number
  * of steps, so the consumer simply retries on its next pass (the dispatcher never spins on it).
+ * <p>
+ * Layout (issue 14): the consumer's {@code head} and the producers' {@code tail} live on lines of
+ * their own, 128 bytes of padding on each side of {@code tail} (the chain of small superclasses
+ * below, JCTools-style: HotSpot lays a superclass's fields out before its subclass's, so the chain
+ * fixes the order). Before, {@code head}, {@code tail} and the stub shared one line, and the
+ * runtime's counters, allocated right after the queue, the next one: every poll (a plain store to
+ * {@code head}) and every counter update of the dispatcher took the line away from the publisher,
+ * whose next offer (the {@code getAndSet} on {@code tail}) then waited for it to come back. JOL
+ * layout in docs/DESIGN.md (section 5.5).
  */
-final class BlockQueue {
+final class BlockQueue extends BlockQueuePad2 {
 
     /** A queue node. {@code next} is written by producers (release) and read by the consumer (acquire). */
     abstract static class Node {
@@ -37,20 +46,20 @@ final class BlockQueue {
     static {
         try {
             final MethodHandles.Lookup l = MethodHandles.lookup();
-            TAIL = l.findVarHandle(BlockQueue.class, "tail", Node.class);
-            HEAD = l.findVarHandle(BlockQueue.class, "head", Node.class);
+            TAIL = l.findVarHandle(BlockQueueTail.class, "tail", Node.class);
+            HEAD = l.findVarHandle(BlockQueueHead.class, "head", Node.class);
             NEXT = l.findVarHandle(Node.class, "next", Node.class);
         } catch (final ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    private final Node stub = new Stub();
-    /** Consumer-owned (plain writes); read opaquely by {@link #estimateSize()}. */
-    private Node head = stub;
-    /** Swapped by producers. */
-    @SuppressWarnings("unused")
-    private volatile Node tail = stub;
+    BlockQueue() {
+        final Node s = new Stub();
+        stub = s;
+        head = s;
+        tail = s;
+    }
 
     /** Appends {@code n}, which must not be in the queue. Wait-free, allocation-free. */
     void offer(final Node n) {
@@ -137,4 +146,44 @@ final class BlockQueue {
         }
         return n;
     }
+}
+
+/** Padding before the consumer's fields (against whatever object precedes the queue). */
+abstract class BlockQueuePad0 {
+    @SuppressWarnings("unused")
+    private long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15;
+}
+
+/** The consumer's fields: written only by the thread that polls. */
+abstract class BlockQueueHead extends BlockQueuePad0 {
+    /** The stub node (read-only after construction). */
+    BlockQueue.Node stub;
+    /** Consumer-owned (plain writes); read opaquely by {@code estimateSize()}. */
+    BlockQueue.Node head;
+}
+
+/**
+ * Padding between the consumer's line and the producers'. The {@code int} fills the 4-byte hole
+ * after {@code head} (HotSpot places a subclass's field in a superclass's hole, which would put
+ * {@code tail} right after {@code head}); the longs follow.
+ */
+abstract class BlockQueuePad1 extends BlockQueueHead {
+    @SuppressWarnings("unused")
+    private int p1h;
+    @SuppressWarnings("unused")
+    private long p10, p11, p12, p13, p14, p15, p16, p17, p18, p19, p1a, p1b, p1c, p1d, p1e, p1f;
+}
+
+/** The producers' field: swapped by every offer. */
+abstract class BlockQueueTail extends BlockQueuePad1 {
+    /** Swapped by producers ({@code getAndSet}); read by the consumer. */
+    volatile BlockQueue.Node tail;
+}
+
+/** Padding after the producers' line (against the objects allocated after the queue); the int fills the hole after {@code tail}. */
+abstract class BlockQueuePad2 extends BlockQueueTail {
+    @SuppressWarnings("unused")
+    private int p2h;
+    @SuppressWarnings("unused")
+    private long p20, p21, p22, p23, p24, p25, p26, p27, p28, p29, p2a, p2b, p2c, p2d, p2e, p2f;
 }

@@ -52,7 +52,7 @@ public class BrokenV6ClaimStress {
         b.applied = 0;
     }
 
-    /** The drain's latch read (copied from ControlBlock.drainOnce) with kernel v6's claim. */
+    /** The drain's latch read (copied from BlockDrain.passRetained) with kernel v6's claim. */
     void brokenPass() {
         long s = (long) ControlBlock.SEQ.getVolatile(b);
         int op;

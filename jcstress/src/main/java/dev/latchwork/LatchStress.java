@@ -16,7 +16,7 @@ import dev.latchwork.StressSupport.RecBlock;
 
 /**
  * The command latch: one writer ({@code ControlBlock.publish}) against the reader (the drain pass
- * of {@code ControlBlock.drainLoop}, called as the dispatcher calls it after polling the block).
+ * of {@code BlockDrainStatus.drainLoop}, called as the dispatcher calls it after polling the block).
  * The backend is a {@link RecBlock}: it records which commands were applied, so a torn read
  * (an op, argument or number from two different writes) and a re-applied command are visible.
  * Results are digit strings of the commands applied, in order.

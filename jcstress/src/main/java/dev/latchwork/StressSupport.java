@@ -345,10 +345,9 @@ final class StressSupport {
             return false;
         }
 
-        /** As the dispatcher does after polling the block: mark it PROCESSING and drain it. */
+        /** As the dispatcher does after polling the block: getAndSet PROCESSING, then drain it. */
         void drainAsDispatcher() {
-            STATUS.setVolatile(this, PROCESSING);
-            drainLoop();
+            drainDequeued();
         }
 
         /** Pretends the block is queued (without queueing it): publishers then leave it alone. */
