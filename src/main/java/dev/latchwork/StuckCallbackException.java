@@ -58,6 +58,8 @@ public final class StuckCallbackException extends RuntimeException {
      * @return this exception
      */
     @Override
+    // synchronized only to match Throwable's signature; it runs once, in the constructor, on the
+    // watchdog's thread (never on a hot path), and captures nothing
     public synchronized Throwable fillInStackTrace() {
         return this;
     }

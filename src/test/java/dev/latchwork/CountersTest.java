@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.lang.reflect.Method;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -13,33 +12,6 @@ import java.util.concurrent.TimeUnit;
  * with {@link AsyncRuntime#stats()} and allocates nothing.
  */
 class CountersTest {
-    /*
-     * The tests run inside module dev.latchwork, which does not read java.management; core
-     * reflection assumes readability, so the counter is reached reflectively.
-     */
-    private static final Object MX;
-    private static final Method ALLOCATED;
-
-    static {
-        Object mx = null;
-        Method m = null;
-        try {
-            mx = Class.forName("java.lang.management.ManagementFactory").getMethod("getThreadMXBean").invoke(null);
-            final Class<?> sun = Class.forName("com.sun.management.ThreadMXBean");
-            if (sun.isInstance(mx) && (Boolean) sun.getMethod("isThreadAllocatedMemorySupported").invoke(mx)) {
-                m = sun.getMethod("getThreadAllocatedBytes", long.class);
-            }
-        } catch (final ReflectiveOperationException | RuntimeException e) {
-            m = null;
-        }
-        MX = mx;
-        ALLOCATED = m;
-    }
-
-    private static long allocated() throws ReflectiveOperationException {
-        return (Long) ALLOCATED.invoke(MX, Thread.currentThread().getId());
-    }
-
     private static long readAll(final AsyncRuntime rt) {
         return rt.commandsPublished() + rt.commandsSuperseded() + rt.busyAnswers() + rt.drains()
             + rt.timersFired() + rt.workRuns() + rt.callbackErrors() + rt.controlBlocksLive()
@@ -102,23 +74,23 @@ class CountersTest {
 
     @org.junit.jupiter.api.Test
     void accessorsAllocateNothing() throws Exception {
-        assumeTrue(ALLOCATED != null, "thread allocation counter unsupported");
+        assumeTrue(HotPathAllocationTest.supported(), "thread allocation counter unsupported");
         try (AsyncRuntime rt = AsyncRuntime.create()) {
             long sink = 0;
             for (int i = 0; i < 50_000; i++) {
                 sink += readAll(rt); // warm up (LongAdder cells, JIT)
             }
-            // Past the reflective call's inflation threshold (15 calls, shared by every copy of
-            // the Method): the generated accessor (~11 KB) must not land in a measured window,
+            // Past the reflective call's inflation threshold (15 calls, on HotPathAllocationTest's
+            // Method): the generated accessor (~11 KB) must not land in a measured window,
             // ours or HotPathAllocationTest's.
             for (int i = 0; i < 32; i++) {
-                sink += allocated();
+                sink += HotPathAllocationTest.allocated();
             }
-            final long before = allocated();
+            final long before = HotPathAllocationTest.allocated();
             for (int i = 0; i < 100_000; i++) {
                 sink += readAll(rt);
             }
-            final long bytes = allocated() - before;
+            final long bytes = HotPathAllocationTest.allocated() - before;
             assertTrue(bytes < 1024, "12 accessors x 100k reads allocated " + bytes + " bytes (" + sink + ")");
         }
     }

@@ -47,7 +47,8 @@ class HotPathAllocationTest {
         ALLOCATED = m;
     }
 
-    private static long allocated() {
+    /** This thread's allocated bytes (also used by {@link CountersTest}). */
+    static long allocated() {
         try {
             return (Long) ALLOCATED.invoke(MX, Thread.currentThread().getId());
         } catch (final ReflectiveOperationException e) {
@@ -55,7 +56,7 @@ class HotPathAllocationTest {
         }
     }
 
-    private static boolean supported() {
+    static boolean supported() {
         return ALLOCATED != null;
     }
 
